@@ -1,0 +1,197 @@
+#include "actors/idempotency_guard.hpp"
+
+#include <list>
+#include <unordered_map>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <openssl/rand.h>
+
+#include "actors/ledger_error.hpp"
+#include "actors/message_types.hpp"
+#include "protocols/bucket.hpp"
+#include "protocols/hex.hpp"
+#include "protocols/limits.hpp"
+
+namespace ledgerflow {
+
+status validate_transfer(const transfer_request& request, const asset_registry& assets, std::string& asset_code) {
+  auto key_size = request.idempotency_key.size();
+  if (key_size == 0 || key_size > limits::idempotency_key_length_max)
+    return make_error(error_code::bad_request, "idempotency_key must be 1 to 128 characters");
+  for (const auto* account : {&request.from_account, &request.to_account})
+    if (auto parsed = parse_account_id(*account); !parsed)
+      return parsed.error();
+  auto from = parse_bucket(request.from_bucket, assets);
+  if (!from)
+    return from.error();
+  auto to = parse_bucket(request.to_bucket, assets);
+  if (!to)
+    return to.error();
+  if (from->asset_code != to->asset_code)
+    return make_error(error_code::bad_request, "both buckets must hold the same asset");
+  if (request.from_account == request.to_account && request.from_bucket == request.to_bucket)
+    return make_error(error_code::bad_request, "a transfer needs two different buckets");
+  if (request.amount <= 0)
+    return make_error(error_code::amount_invalid, "amount must be greater than zero");
+  asset_code = from->asset_code;
+  return done{};
+}
+
+namespace {
+
+struct key_state {
+  std::string request_hash;
+  std::optional<transfer_receipt> receipt;  // set once durable
+  bool outcome_unknown = false;  // the first attempt timed out: it may still complete
+  std::vector<caf::typed_response_promise<transfer_receipt>> waiters;
+  std::list<std::string>::iterator recency;  // position in the LRU once done
+};
+
+struct guard_state {
+  ledger_context_ptr context;
+  std::string id_prefix;
+  uint64_t next_transfer = 0;
+  std::unordered_map<std::string, key_state> keys;
+  std::list<std::string> done_keys;  // least recently used first
+
+  std::string new_transfer_id() {
+    char counter[17];
+    std::snprintf(counter, sizeof(counter), "%016llx", static_cast<unsigned long long>(++next_transfer));
+    return id_prefix + counter;
+  }
+  void remember_done(const std::string& key, key_state& entry, transfer_receipt receipt);
+  void touch(key_state& entry);
+};
+
+void guard_state::remember_done(const std::string& key, key_state& entry, transfer_receipt receipt) {
+  entry.receipt = std::move(receipt);
+  entry.recency = done_keys.insert(done_keys.end(), key);
+  while (done_keys.size() > context->config.idempotency_cache_entries_max) {
+    keys.erase(done_keys.front());
+    done_keys.pop_front();
+  }
+}
+
+void guard_state::touch(key_state& entry) {
+  done_keys.splice(done_keys.end(), done_keys, entry.recency);
+}
+
+using guard_self = caf::stateful_actor<guard_state>;
+
+void finish(guard_self* self, const std::string& key, outcome<transfer_receipt> result) {
+  auto& st = self->state;
+  auto found = st.keys.find(key);
+  if (found == st.keys.end())
+    return;
+  auto waiters = std::move(found->second.waiters);
+  auto& metrics = *st.context->metrics;
+  if (result) {
+    metrics.transfers_ok.fetch_add(1, std::memory_order_relaxed);
+    st.remember_done(key, found->second, *result);
+    for (auto& waiter : waiters)
+      waiter.deliver(*result);
+  } else {
+    metrics.transfers_failed.fetch_add(1, std::memory_order_relaxed);
+    if (result.error().code == error_code::unavailable) {
+      // A timeout says nothing about whether the outgoing leg was written: keep the key so
+      // a retry cannot move the money a second time (see answer_repeat).
+      found->second.outcome_unknown = true;
+    } else {
+      // Rejected commands wrote nothing, so the key stays free for a corrected retry.
+      st.keys.erase(found);
+    }
+    auto failure = to_caf_error(result.error());
+    for (auto& waiter : waiters)
+      waiter.deliver(failure);
+  }
+}
+
+caf::result<transfer_receipt> answer_from_journal(guard_self* self, const idempotency_record& record,
+                                                  const std::string& hash);
+
+caf::result<transfer_receipt> answer_repeat(guard_self* self, const std::string& key, key_state& entry,
+                                            const std::string& hash) {
+  if (entry.request_hash != hash)
+    return to_caf_error(make_error(error_code::idempotency_mismatch,
+                                   "this idempotency key was used with a different request"));
+  if (entry.outcome_unknown) {
+    if (auto record = self->state.context->store->find_idempotency(key)) {
+      entry.outcome_unknown = false;
+      return answer_from_journal(self, *record, hash);
+    }
+    return to_caf_error(make_error(error_code::unavailable,
+                                   "the first request with this key has not finished; retry later"));
+  }
+  if (entry.receipt) {
+    self->state.context->metrics->idempotent_replays.fetch_add(1, std::memory_order_relaxed);
+    self->state.touch(entry);
+    return *entry.receipt;
+  }
+  auto promise = self->make_response_promise<transfer_receipt>();
+  entry.waiters.push_back(promise);
+  return promise;
+}
+
+caf::result<transfer_receipt> answer_from_journal(guard_self* self, const idempotency_record& record,
+                                                  const std::string& hash) {
+  if (record.request_hash != hash)
+    return to_caf_error(make_error(error_code::idempotency_mismatch,
+                                   "this idempotency key was used with a different request"));
+  auto receipt = decode_receipt(record.response);
+  if (!receipt)
+    return to_caf_error(receipt.error());
+  auto& entry = self->state.keys[record.key];
+  entry.request_hash = hash;
+  self->state.remember_done(record.key, entry, *receipt);
+  self->state.context->metrics->idempotent_replays.fetch_add(1, std::memory_order_relaxed);
+  return *receipt;
+}
+
+caf::result<transfer_receipt> start_transfer(guard_self* self, transfer_request& request) {
+  auto& st = self->state;
+  std::string asset_code;
+  if (auto valid = validate_transfer(request, st.context->assets, asset_code); !valid) {
+    st.context->metrics->transfers_failed.fetch_add(1, std::memory_order_relaxed);
+    return to_caf_error(valid.error());
+  }
+  auto hash = request_hash(request);
+  if (auto found = st.keys.find(request.idempotency_key); found != st.keys.end())
+    return answer_repeat(self, found->first, found->second, hash);
+  if (auto record = st.context->store->find_idempotency(request.idempotency_key))
+    return answer_from_journal(self, *record, hash);
+  auto key = request.idempotency_key;
+  auto& entry = st.keys[key];
+  entry.request_hash = hash;
+  auto promise = self->make_response_promise<transfer_receipt>();
+  entry.waiters.push_back(promise);
+  transfer_command command{std::move(request), st.new_transfer_id(), std::move(hash), std::move(asset_code),
+                           st.context->time->now_us()};
+  auto timeout = std::chrono::milliseconds(st.context->config.command_timeout_ms);
+  self->request(st.context->registry_for(command.request.from_account), timeout, transfer_atom::value,
+                std::move(command))
+    .then([self, key](transfer_receipt& receipt) { finish(self, key, std::move(receipt)); },
+          [self, key](caf::error& failure) { finish(self, key, from_caf_error(failure)); });
+  return promise;
+}
+
+caf::behavior idempotency_guard(guard_self* self, ledger_context_ptr context, uint32_t shard_index) {
+  auto& st = self->state;
+  st.context = std::move(context);
+  unsigned char random[6];
+  RAND_bytes(random, sizeof(random));
+  // Random per process start, so ids stay unique across restarts without a counter on disk.
+  st.id_prefix = "tr_" + to_hex(random, sizeof(random)) + std::to_string(shard_index) + "_";
+  return {
+    [self](transfer_atom, transfer_request& request) { return start_transfer(self, request); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_idempotency_guard(caf::actor_system& system, ledger_context_ptr context, uint32_t shard_index) {
+  return system.spawn(idempotency_guard, std::move(context), shard_index);
+}
+
+} // namespace ledgerflow

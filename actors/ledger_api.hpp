@@ -1,0 +1,45 @@
+// What the gateway and the benchmarks need from the ledger, with no CAF in sight.
+// Callbacks run on a CAF worker thread: post them to your own executor before touching I/O.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "protocols/account_book.hpp"
+#include "protocols/asset_registry.hpp"
+#include "protocols/journal_entry.hpp"
+#include "protocols/outcome.hpp"
+#include "protocols/transfer.hpp"
+
+namespace ledgerflow {
+
+struct account_view {
+  std::string id;
+  uint64_t seq = 0;
+  std::vector<bucket_balance> balances;  // sorted by bucket
+};
+
+class ledger_api {
+public:
+  template <class T>
+  using callback = std::function<void(outcome<T>)>;
+
+  virtual ~ledger_api() = default;
+
+  // Moves money; validates ids, buckets and assets; idempotent by request.idempotency_key
+  // (same key and payload: the first receipt; different payload: idempotency_mismatch).
+  // Calls back only once both legs are durable.
+  virtual void transfer(transfer_request request, callback<transfer_receipt> done) = 0;
+  virtual void get_account(std::string account, callback<account_view> done) = 0;
+  virtual void get_entries(std::string account, uint64_t after_seq, size_t limit,
+                           callback<std::vector<journal_entry>> done) = 0;
+
+  // Storage open and recovery done.
+  virtual bool ready() const = 0;
+  // Prometheus text exposition of the ledger's metrics.
+  virtual std::string metrics_text() const = 0;
+  virtual const asset_registry& assets() const = 0;
+};
+
+} // namespace ledgerflow

@@ -1,0 +1,48 @@
+// Every setting of the binary. Precedence: defaults < TOML file < environment < flags.
+// Each flag has a LEDGERFLOW_* variable and a TOML key (see docs/configuration.md).
+#pragma once
+
+#include <string>
+
+#include "actors/ledger_config.hpp"
+#include "gateway/gateway_config.hpp"
+#include "persistence/sqlite/sqlite_options.hpp"
+#include "protocols/asset_registry.hpp"
+#include "protocols/outcome.hpp"
+
+namespace ledgerflow {
+
+// Used when no secret is configured; `serve` says so loudly. Never use it in production.
+inline constexpr const char* development_jwt_secret = "ledgerflow-development-secret-do-not-use-in-production";
+
+struct app_config {
+  std::string listen = "127.0.0.1:8080";
+  std::string admin_listen;  // empty: admin routes on `listen`
+  std::string db;            // empty: sqlite:<data_dir>/ledgerflow.db
+  std::string data_dir = "./data";
+  std::string node_id = "node-1";
+  std::string jwt_secret;    // empty: the development secret
+  std::string log_level = "info";
+  bool log_json = false;
+  size_t io_threads = 2;
+  size_t caf_threads = 2;
+  asset_registry assets = asset_registry::defaults();
+  ledger_config ledger;
+  sqlite_options sqlite;
+
+  std::string database_url() const;
+  const std::string& effective_jwt_secret() const;
+  bool uses_development_secret() const { return jwt_secret.empty(); }
+};
+
+// Reads the TOML file when `path` is not empty; errors name the file and key.
+status load_config_file(const std::string& path, app_config& config);
+// Applies LEDGERFLOW_* variables.
+status load_config_environment(app_config& config);
+
+// "host:port" → listen_address; the port must be 0..65535.
+outcome<listen_address> parse_listen_address(const std::string& text);
+// Gateway settings derived from the app's.
+outcome<gateway_config> make_gateway_config(const app_config& config);
+
+} // namespace ledgerflow

@@ -1,0 +1,22 @@
+#include "app/bench_command.hpp"
+
+namespace ledgerflow {
+
+void add_bench_ledger_flags(CLI::App* command, bench_options& options) {
+  command->add_option("--clients", options.clients, "concurrent client actors");
+  command->add_option("--window", options.window, "transfers each client keeps in flight");
+  command->add_option("--accounts", options.accounts, "user accounts to move money between")
+    ->check(CLI::Range(size_t{2}, size_t{10'000'000}));
+  command->add_option("--duration", options.duration_s, "measured seconds");
+  command->add_option("--warmup", options.warmup_s, "unmeasured seconds before measuring");
+  command->add_option("--raw-transfers", options.raw_rows_transfers, "transfers' rows for the raw SQLite ceiling");
+  command->add_option("--work-dir", options.work_dir, "where the benchmark's SQLite files go");
+}
+
+int run_bench_ledger(const app_config& config, const bench_options& options) {
+  auto tuned = options;
+  tuned.caf_threads = config.caf_threads;
+  return run_ledger_bench(tuned, config.assets, config.ledger, config.sqlite);
+}
+
+} // namespace ledgerflow

@@ -1,0 +1,16 @@
+// `ledgerflow bench ...`: flags and entry points of the benchmarks.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "app/app_config.hpp"
+#include "bench/ledger_bench.hpp"
+
+namespace ledgerflow {
+
+using bench_options = ledger_bench_options;
+
+void add_bench_ledger_flags(CLI::App* command, bench_options& options);
+int run_bench_ledger(const app_config& config, const bench_options& options);
+
+} // namespace ledgerflow

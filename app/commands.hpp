@@ -1,0 +1,16 @@
+// The subcommands of the ledgerflow binary; each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/app_config.hpp"
+#include "gateway/jwt.hpp"
+
+namespace ledgerflow {
+
+int run_serve(const app_config& config);
+int run_token(const app_config& config, const token_claims& claims);
+int run_check(const app_config& config);
+
+} // namespace ledgerflow

@@ -1,0 +1,101 @@
+// ledgerflow: one binary for the server and the client side a user needs.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "app/bench_command.hpp"
+#include "app/commands.hpp"
+
+using namespace ledgerflow;
+
+namespace {
+
+// Flags that override the config file and the environment, shared by several subcommands.
+struct common_flags {
+  std::string config_path;
+  std::string listen, admin_listen, db, data_dir, node_id;
+};
+
+void add_storage_flags(CLI::App* command, common_flags& flags) {
+  command->add_option("--config", flags.config_path, "TOML config file (env LEDGERFLOW_CONFIG)");
+  command->add_option("--db", flags.db, "sqlite:PATH or postgresql://... (env LEDGERFLOW_DB)");
+  command->add_option("--data-dir", flags.data_dir, "directory of the default SQLite file (env LEDGERFLOW_DATA_DIR)");
+}
+
+// defaults < file < environment < flags
+int load(const common_flags& flags, app_config& config) {
+  auto path = flags.config_path;
+  if (path.empty())
+    if (const char* from_env = std::getenv("LEDGERFLOW_CONFIG"))
+      path = from_env;
+  if (auto loaded = load_config_file(path, config); !loaded) {
+    std::cerr << "ledgerflow: " << loaded.error().message << "\n";
+    return 2;
+  }
+  if (auto loaded = load_config_environment(config); !loaded) {
+    std::cerr << "ledgerflow: " << loaded.error().message << "\n";
+    return 2;
+  }
+  auto apply = [](const std::string& flag, std::string& target) {
+    if (!flag.empty())
+      target = flag;
+  };
+  apply(flags.listen, config.listen);
+  apply(flags.admin_listen, config.admin_listen);
+  apply(flags.db, config.db);
+  apply(flags.data_dir, config.data_dir);
+  apply(flags.node_id, config.node_id);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ledgerflow: a realtime transaction orchestrator"};
+  app.require_subcommand(1);
+  common_flags flags;
+
+  auto* serve = app.add_subcommand("serve", "run a node");
+  add_storage_flags(serve, flags);
+  serve->add_option("--listen", flags.listen, "HOST:PORT (env LEDGERFLOW_LISTEN, default 127.0.0.1:8080)");
+  serve->add_option("--admin-listen", flags.admin_listen, "HOST:PORT for admin routes (env LEDGERFLOW_ADMIN_LISTEN)");
+  serve->add_option("--node-id", flags.node_id, "this node's id (env LEDGERFLOW_NODE_ID)");
+
+  token_claims claims;
+  int64_t ttl_s = 3600;
+  std::string role = "user";
+  auto* token = app.add_subcommand("token", "mint a JWT signed with the configured secret");
+  token->add_option("--config", flags.config_path, "TOML config file");
+  token->add_option("--sub", claims.subject, "subject")->required();
+  token->add_option("--account", claims.accounts, "an account the token may read (repeatable)");
+  token->add_option("--role", role, "user or admin")->check(CLI::IsMember({"user", "admin"}));
+  token->add_option("--ttl", ttl_s, "seconds until it expires")->check(CLI::Range(int64_t{1}, int64_t{31'536'000}));
+
+  auto* check = app.add_subcommand("check", "verify the ledger; exit 0 when every invariant holds");
+  add_storage_flags(check, flags);
+
+  bench_options bench;
+  auto* bench_command = app.add_subcommand("bench", "run a benchmark; prints one JSON object last on stdout");
+  bench_command->require_subcommand(1);
+  auto* bench_ledger = bench_command->add_subcommand("ledger", "durable transfers per second through the actors");
+  add_storage_flags(bench_ledger, flags);
+  add_bench_ledger_flags(bench_ledger, bench);
+
+  CLI11_PARSE(app, argc, argv);
+
+  app_config config;
+  if (auto failed = load(flags, config))
+    return failed;
+  if (*serve)
+    return run_serve(config);
+  if (*token) {
+    claims.role = role == "admin" ? token_role::admin : token_role::user;
+    claims.expires_at_s = static_cast<int64_t>(std::time(nullptr)) + ttl_s;
+    return run_token(config, claims);
+  }
+  if (*check)
+    return run_check(config);
+  if (*bench_ledger)
+    return run_bench_ledger(config, bench);
+  return 1;
+}

@@ -1,0 +1,31 @@
+// `ledgerflow bench ledger`: durable transfers per second through the actor path (no HTTP),
+// with N concurrent clients, and in the same run the ceiling of raw SQLite batched inserts
+// of the same rows on this machine.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "actors/ledger_config.hpp"
+#include "persistence/sqlite/sqlite_options.hpp"
+#include "protocols/asset_registry.hpp"
+
+namespace ledgerflow {
+
+struct ledger_bench_options {
+  size_t clients = 256;          // concurrent client actors
+  size_t window = 8;             // transfers each client keeps in flight
+  size_t accounts = 10'000;      // user accounts money moves between
+  double duration_s = 10;        // measured phase
+  double warmup_s = 2;           // unmeasured phase before it
+  size_t raw_rows_transfers = 400'000;  // transfers' worth of rows for the raw SQLite ceiling
+  std::string work_dir = "./data/bench";  // fresh SQLite files are created here
+  size_t caf_threads = 2;
+};
+
+// Runs the benchmark, prints progress to stderr and one JSON object last on stdout.
+// Returns the process exit code.
+int run_ledger_bench(const ledger_bench_options& options, const asset_registry& assets,
+                     const ledger_config& ledger, const sqlite_options& sqlite);
+
+} // namespace ledgerflow

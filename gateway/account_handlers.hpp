@@ -1,0 +1,24 @@
+// GET /v1/accounts/{id} and /v1/accounts/{id}/entries, for the account's owner or an admin.
+#pragma once
+
+#include "actors/ledger_api.hpp"
+#include "gateway/route_context.hpp"
+
+namespace ledgerflow {
+
+class account_handlers {
+public:
+  explicit account_handlers(ledger_api& ledger) : ledger_(ledger) {}
+
+  // 200 {"id","seq","balances":[{"bucket","available","held"}]}
+  void get_account(route_context& context) const;
+  // ?after_seq=N (default 0) &limit=N (1..entries_page_max, default entries_page_default)
+  // 200 {"account","entries":[...],"next_after_seq"}: pass next_after_seq as after_seq to
+  // read the following page; fewer entries than the limit means the end was reached.
+  void get_entries(route_context& context) const;
+
+private:
+  ledger_api& ledger_;
+};
+
+} // namespace ledgerflow

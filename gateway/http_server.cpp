@@ -1,0 +1,151 @@
+#include "gateway/http_server.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <spdlog/spdlog.h>
+
+#include "gateway/callback_gate.hpp"
+#include "gateway/gateway_metrics.hpp"
+#include "gateway/http_listener.hpp"
+#include "gateway/router.hpp"
+
+namespace ledgerflow {
+
+namespace net = boost::asio;
+
+// Declaration order is destruction order in reverse: the io_context (and with it every
+// session) goes before the router and metrics the sessions point at.
+struct http_server::state {
+  state(gateway_config config_in, ledger_api& ledger, unix_seconds_clock clock)
+    : config(std::move(config_in)), routes(ledger, token_keys{config.jwt_secret}, metrics, std::move(clock)),
+      io(static_cast<int>(std::clamp<size_t>(config.io_threads, 1, gateway_io_threads_max))) {}
+
+  gateway_config config;
+  gateway_metrics metrics;
+  std::shared_ptr<callback_gate> gate = std::make_shared<callback_gate>();
+  router routes;
+  net::io_context io;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::shared_ptr<http_listener> client_listener;
+  std::shared_ptr<http_listener> admin_listener;
+  std::vector<std::thread> threads;
+  bool started = false;
+  bool stopped = false;
+
+  status check_config() const;
+  session_settings settings_for(listener_role role);
+  void run_io();
+};
+
+status http_server::state::check_config() const {
+  auto invalid = [](const std::string& why) { return make_error(error_code::bad_request, "gateway config: " + why); };
+  if (config.jwt_secret.empty())
+    return invalid("jwt secret is empty");
+  if (config.io_threads == 0 || config.io_threads > gateway_io_threads_max)
+    return invalid("io_threads must be 1 to " + std::to_string(gateway_io_threads_max));
+  if (config.body_bytes_max == 0 || config.header_bytes_max == 0 || config.connections_max == 0)
+    return invalid("body, header and connection limits must be above zero");
+  if (config.header_bytes_max > UINT32_MAX)
+    return invalid("header limit must fit 32 bits");
+  if (config.read_timeout_ms == 0 || config.ledger_timeout_ms == 0)
+    return invalid("timeouts must be above zero");
+  if (config.admin_listen && config.admin_listen->port != 0 && config.admin_listen->port == config.listen.port
+      && config.admin_listen->host == config.listen.host)
+    return invalid("admin listener must not share the client listener's address");
+  return done{};
+}
+
+session_settings http_server::state::settings_for(listener_role role) {
+  session_settings settings;
+  settings.routes = &routes;
+  settings.metrics = &metrics;
+  settings.gate = gate;
+  settings.role = role;
+  settings.body_bytes_max = config.body_bytes_max;
+  settings.header_bytes_max = config.header_bytes_max;
+  settings.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
+  settings.ledger_timeout = std::chrono::milliseconds(config.ledger_timeout_ms);
+  return settings;
+}
+
+void http_server::state::run_io() {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& failure) {
+      // Handlers should not throw; if one does, that request is lost but the thread serves on.
+      spdlog::error("gateway: io thread caught: {}", failure.what());
+    }
+  }
+}
+
+http_server::http_server(gateway_config config, ledger_api& ledger, unix_seconds_clock clock)
+  : state_(std::make_unique<state>(std::move(config), ledger, std::move(clock))) {}
+
+http_server::~http_server() {
+  stop();
+}
+
+status http_server::start() {
+  auto& s = *state_;
+  if (s.started)
+    return make_error(error_code::bad_request, "http_server::start called twice");
+  if (auto valid = s.check_config(); !valid)
+    return valid;
+  s.started = true;
+  auto client_role = s.config.admin_listen ? listener_role::client : listener_role::combined;
+  s.client_listener = std::make_shared<http_listener>(s.io, s.settings_for(client_role), s.config.connections_max);
+  if (auto opened = s.client_listener->open(s.config.listen); !opened)
+    return opened;
+  if (s.config.admin_listen) {
+    s.admin_listener = std::make_shared<http_listener>(s.io, s.settings_for(listener_role::admin), s.config.connections_max);
+    if (auto opened = s.admin_listener->open(*s.config.admin_listen); !opened) {
+      s.client_listener->close();
+      return opened;
+    }
+    s.admin_listener->run();
+  }
+  s.client_listener->run();
+  s.work.emplace(s.io.get_executor());
+  for (size_t i = 0; i < s.config.io_threads; ++i)
+    s.threads.emplace_back([&s] { s.run_io(); });
+  return done{};
+}
+
+void http_server::stop() {
+  auto& s = *state_;
+  if (!s.started || s.stopped)
+    return;
+  s.stopped = true;
+  s.gate->close();
+  s.work.reset();
+  s.io.stop();
+  for (auto& thread : s.threads)
+    thread.join();
+  s.threads.clear();
+  // No io thread runs now, so the acceptors can be closed from here.
+  if (s.client_listener)
+    s.client_listener->close();
+  if (s.admin_listener)
+    s.admin_listener->close();
+}
+
+uint16_t http_server::port() const {
+  return state_->client_listener ? state_->client_listener->port() : 0;
+}
+
+std::optional<uint16_t> http_server::admin_port() const {
+  if (!state_->admin_listener)
+    return std::nullopt;
+  return state_->admin_listener->port();
+}
+
+} // namespace ledgerflow

@@ -1,0 +1,254 @@
+#include "gateway/http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace ledgerflow {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+// After an error response on a connection whose request was not read to its end, keep
+// reading (and discarding) a little so the client sees the response instead of a reset.
+constexpr std::chrono::milliseconds linger_timeout{2'000};
+constexpr size_t linger_bytes_max = 1024 * 1024;
+
+constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// Beast reports every malformed or over-limit request in its http error category.
+bool is_http_error(beast::error_code ec) {
+  return ec.category() == http::make_error_code(http::error::end_of_stream).category();
+}
+
+void fail(beast::error_code ec, const char* what) {
+  // Peers vanish and idle connections time out all the time; not worth more than debug.
+  spdlog::debug("gateway: {}: {}", what, ec.message());
+}
+
+http_method method_of(http::verb verb) {
+  switch (verb) {
+    case http::verb::get: return http_method::get;
+    case http::verb::head: return http_method::head;
+    case http::verb::post: return http_method::post;
+    case http::verb::put: return http_method::put;
+    case http::verb::delete_: return http_method::delete_;
+    case http::verb::patch: return http_method::patch;
+    case http::verb::options: return http_method::options;
+    default: return http_method::other;
+  }
+}
+
+http_request to_http_request(http::request<http::string_body>&& message) {
+  http_request request;
+  request.method = method_of(message.method());
+  auto target = message.target();
+  auto question = target.find('?');
+  auto path = target.substr(0, question);
+  request.path.assign(path.data(), path.size());
+  if (question != beast::string_view::npos) {
+    auto query = target.substr(question + 1);
+    request.query.assign(query.data(), query.size());
+  }
+  auto authorization = message[http::field::authorization];
+  request.authorization.assign(authorization.data(), authorization.size());
+  request.body = std::move(message.body());
+  return request;
+}
+
+} // namespace
+
+http_session::http_session(net::ip::tcp::socket&& socket, session_settings settings)
+  : stream_(std::move(socket)), ledger_timer_(stream_.get_executor()), settings_(std::move(settings)) {}
+
+http_session::~http_session() {
+  settings_.metrics->close_connection();
+}
+
+void http_session::run() {
+  // Start on the strand: the session's handlers must never run concurrently.
+  net::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read_header, shared_from_this()));
+}
+
+void http_session::do_read_header() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(settings_.header_bytes_max));
+  parser_->body_limit(settings_.body_bytes_max);
+  route_ = unmatched_route;
+  method_ = http_method::other;
+  stream_.expires_after(settings_.read_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&http_session::on_read_header, shared_from_this()));
+}
+
+void http_session::on_read_header(beast::error_code ec, size_t) {
+  if (ec == http::error::end_of_stream)
+    return do_close();
+  if (ec && is_http_error(ec))
+    return reject_unreadable(ec);
+  if (ec)
+    return fail(ec, "read header");
+  const auto& header = parser_->get();
+  method_ = method_of(header.method());
+  version_ = header.version();
+  keep_alive_ = header.keep_alive();
+  if (parser_->is_done())
+    return dispatch_request();
+  // curl and others wait for this before sending a body larger than 1 KiB.
+  if (beast::iequals(header[http::field::expect], "100-continue"))
+    return do_continue();
+  do_read_body();
+}
+
+void http_session::do_continue() {
+  net::async_write(stream_, net::buffer(continue_response.data(), continue_response.size()),
+                   beast::bind_front_handler(&http_session::on_continue, shared_from_this()));
+}
+
+void http_session::on_continue(beast::error_code ec, size_t) {
+  if (ec)
+    return fail(ec, "write 100-continue");
+  do_read_body();
+}
+
+void http_session::do_read_body() {
+  stream_.expires_after(settings_.read_timeout);
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read_body, shared_from_this()));
+}
+
+void http_session::on_read_body(beast::error_code ec, size_t) {
+  if (ec && is_http_error(ec))
+    return reject_unreadable(ec);
+  if (ec)
+    return fail(ec, "read body");
+  dispatch_request();
+}
+
+void http_session::reject_unreadable(beast::error_code ec) {
+  error failure;
+  if (ec == http::error::body_limit)
+    failure = make_error(error_code::payload_too_large,
+                         "request body exceeds " + std::to_string(settings_.body_bytes_max) + " bytes");
+  else if (ec == http::error::header_limit)
+    failure = make_error(error_code::bad_request,
+                         "request headers exceed " + std::to_string(settings_.header_bytes_max) + " bytes");
+  else
+    failure = make_error(error_code::bad_request, "malformed HTTP request: " + ec.message());
+  if (parser_->is_header_done()) {
+    method_ = method_of(parser_->get().method());
+    version_ = parser_->get().version();
+  }
+  // The rest of the request is unread: the connection cannot carry another one.
+  keep_alive_ = false;
+  linger_after_write_ = true;
+  reply(error_response(failure));
+}
+
+void http_session::dispatch_request() {
+  auto request = to_http_request(parser_->release());
+  auto request_id = ++request_id_;
+  request_pending_ = true;
+  // No stream operation runs while the ledger works; this timer alone bounds the wait and
+  // keeps the session alive until the answer or the timeout.
+  stream_.expires_never();
+  ledger_timer_.expires_after(settings_.ledger_timeout);
+  ledger_timer_.async_wait(beast::bind_front_handler(&http_session::on_ledger_timeout, shared_from_this(), request_id));
+  // The responder only posts, so nothing below runs before this returns.
+  route_ = settings_.routes->handle(request, settings_.role, make_responder(request_id));
+}
+
+responder http_session::make_responder(uint64_t request_id) {
+  // Weak: a ledger that keeps a callback must not keep the connection alive; the ledger
+  // timer does that while the request is pending.
+  return [gate = settings_.gate, weak = weak_from_this(), request_id](http_response response) {
+    gate->run_if_open([&] {
+      auto self = weak.lock();
+      if (!self)
+        return;
+      auto executor = self->stream_.get_executor();
+      net::post(executor, [self = std::move(self), request_id, response = std::move(response)]() mutable {
+        self->on_response(request_id, std::move(response));
+      });
+    });
+  };
+}
+
+void http_session::on_response(uint64_t request_id, http_response response) {
+  if (!request_pending_ || request_id != request_id_)
+    return;  // answered already (timeout) or a duplicate answer: drop it
+  request_pending_ = false;
+  ledger_timer_.cancel();
+  reply(std::move(response));
+}
+
+void http_session::on_ledger_timeout(uint64_t request_id, beast::error_code ec) {
+  if (ec == net::error::operation_aborted || !request_pending_ || request_id != request_id_)
+    return;
+  request_pending_ = false;
+  settings_.metrics->count_ledger_timeout();
+  reply(error_response(make_error(error_code::unavailable, "the ledger did not answer within "
+                                                             + std::to_string(settings_.ledger_timeout.count()) + " ms")));
+}
+
+void http_session::reply(http_response response) {
+  settings_.metrics->count_response(route_, method_, response.status);
+  response_ = {};
+  response_.version(version_);
+  response_.result(static_cast<unsigned>(response.status));
+  response_.set(http::field::server, "ledgerflow");
+  response_.set(http::field::content_type, response.content_type);
+  response_.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : response.headers)
+    response_.set(name, value);
+  response_.body() = std::move(response.body);
+  response_.keep_alive(keep_alive_);
+  response_.prepare_payload();
+  stream_.expires_after(settings_.read_timeout);
+  http::async_write(stream_, response_,
+                    beast::bind_front_handler(&http_session::on_write, shared_from_this(), response_.need_eof()));
+}
+
+void http_session::on_write(bool close, beast::error_code ec, size_t) {
+  if (ec)
+    return fail(ec, "write");
+  if (linger_after_write_)
+    return do_linger();
+  if (close)
+    return do_close();
+  do_read_header();
+}
+
+void http_session::do_linger() {
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  stream_.expires_after(linger_timeout);
+  do_linger_read();
+}
+
+void http_session::do_linger_read() {
+  stream_.async_read_some(net::buffer(linger_buffer_),
+                          beast::bind_front_handler(&http_session::on_linger_read, shared_from_this()));
+}
+
+void http_session::on_linger_read(beast::error_code ec, size_t bytes) {
+  linger_bytes_ += bytes;
+  if (ec || linger_bytes_ > linger_bytes_max)
+    return;  // the socket closes with the session
+  do_linger_read();
+}
+
+void http_session::do_close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+}
+
+} // namespace ledgerflow

@@ -1,0 +1,26 @@
+// GET /healthz, /readyz and /metrics: answered at once, without the ledger's actors.
+#pragma once
+
+#include "actors/ledger_api.hpp"
+#include "gateway/gateway_metrics.hpp"
+#include "gateway/route_context.hpp"
+
+namespace ledgerflow {
+
+class probe_handlers {
+public:
+  probe_handlers(const ledger_api& ledger, const gateway_metrics& metrics) : ledger_(ledger), metrics_(metrics) {}
+
+  // 200 {"status":"ok"} whenever the process can answer at all.
+  void healthz(route_context& context) const;
+  // 200 {"status":"ready"} once storage is open and recovery done, else 503 unavailable.
+  void readyz(route_context& context) const;
+  // Prometheus text: the gateway's counters, then the ledger's.
+  void metrics(route_context& context) const;
+
+private:
+  const ledger_api& ledger_;
+  const gateway_metrics& metrics_;
+};
+
+} // namespace ledgerflow

@@ -1,0 +1,50 @@
+// The embedded journal: one SQLite file in WAL mode. append() writes on its own connection;
+// reads use a small pool of read-only connections, so they never wait for a commit's fsync.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "persistence/journal.hpp"
+#include "persistence/sqlite/sqlite_options.hpp"
+
+namespace ledgerflow {
+
+class sqlite_journal_writer;
+class sqlite_reader_pool;
+
+class sqlite_journal : public journal {
+public:
+  // Opens or creates the file (and its parent directory), switches it to WAL and migrates
+  // the schema. Throws journal_error naming the path when any of that fails.
+  static std::unique_ptr<sqlite_journal> open(const std::string& path, sqlite_options options = {});
+  ~sqlite_journal() override;
+
+  void append(const append_batch& batch) override;
+  std::vector<journal_entry> read_entries(const std::string& account, uint64_t after_seq, size_t limit) override;
+  uint64_t last_seq(const std::string& account) override;
+  std::optional<account_snapshot> latest_snapshot(const std::string& account) override;
+  std::optional<idempotency_record> find_idempotency(const std::string& key) override;
+  std::vector<inflight_leg> inflight_legs() override;
+  std::vector<std::string> accounts() override;
+  // Reads in pages and calls `visit` with no connection held, so `visit` may read the
+  // journal too. Each account's entries are a dense prefix of its sequence.
+  void scan_entries(const std::function<bool(const journal_entry&)>& visit) override;
+  // False once an append failed for a reason other than a conflict: fail-stop territory.
+  bool healthy() override;
+
+  const std::string& path() const { return path_; }
+
+private:
+  sqlite_journal(std::string path, const sqlite_options& options);
+
+  const std::string path_;
+  std::mutex writer_mutex_;  // append() has one caller at a time; this makes sure of it
+  std::unique_ptr<sqlite_journal_writer> writer_;
+  std::unique_ptr<sqlite_reader_pool> readers_;  // after the writer: closes before it
+  std::atomic<bool> failed_{false};
+};
+
+} // namespace ledgerflow

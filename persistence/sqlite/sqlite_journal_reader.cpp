@@ -1,0 +1,179 @@
+#include "persistence/sqlite/sqlite_journal_reader.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "protocols/snapshot_codec.hpp"
+
+namespace ledgerflow {
+
+namespace {
+
+constexpr const char* entry_columns =
+  "account, seq, kind, bucket, amount, available_after, held_after, cause_kind, cause_id,"
+  " counterparty_account, counterparty_bucket, hold_id, ts_us";
+
+// Bounds a reserve() so a huge `limit` does not allocate before any row is read.
+constexpr size_t reserve_entries_max = 1'024;
+
+int64_t clamp_to_int64(uint64_t value) {
+  return static_cast<int64_t>(std::min<uint64_t>(value, std::numeric_limits<int64_t>::max()));
+}
+
+sqlite_connection open_for_reading(const std::string& path, const sqlite_options& options) {
+  sqlite_connection connection(path, SQLITE_OPEN_READONLY);
+  sqlite3_busy_timeout(connection.get(), static_cast<int>(options.busy_timeout_ms));
+  return connection;
+}
+
+[[noreturn]] void throw_corrupt(const std::string& where, const std::string& why) {
+  throw journal_error("sqlite: corrupt " + where + ": " + why);
+}
+
+minor_units amount_column(const sqlite_statement& row, int index, const std::string& where) {
+  auto text = row.column_text(index);
+  auto parsed = parse_decimal_integer(text);
+  if (!parsed)
+    throw_corrupt(where, "\"" + std::string(text) + "\" " + parsed.error().message);
+  return *parsed;
+}
+
+std::string entry_where(const journal_entry& entry, const char* column) {
+  return "entries." + std::string(column) + " of " + entry.account + " seq " + std::to_string(entry.seq);
+}
+
+journal_entry entry_from_row(const sqlite_statement& row) {
+  journal_entry entry;
+  entry.account = row.column_text(0);
+  entry.seq = static_cast<uint64_t>(row.column_int64(1));
+  auto kind = row.column_int64(2);
+  if (kind < 0 || kind > 255 || to_string(static_cast<entry_kind>(kind)) == "unknown")
+    throw_corrupt(entry_where(entry, "kind"), "unknown kind " + std::to_string(kind));
+  entry.kind = static_cast<entry_kind>(kind);
+  entry.bucket = row.column_text(3);
+  entry.amount = amount_column(row, 4, entry_where(entry, "amount"));
+  entry.available_after = amount_column(row, 5, entry_where(entry, "available_after"));
+  entry.held_after = amount_column(row, 6, entry_where(entry, "held_after"));
+  entry.cause_kind = row.column_text(7);
+  entry.cause_id = row.column_text(8);
+  entry.counterparty_account = row.column_text(9);
+  entry.counterparty_bucket = row.column_text(10);
+  entry.hold_id = row.column_text(11);
+  entry.timestamp_us = row.column_int64(12);
+  return entry;
+}
+
+inflight_leg leg_from_row(const sqlite_statement& row) {
+  inflight_leg leg;
+  leg.transfer_id = row.column_text(0);
+  leg.from_account = row.column_text(1);
+  leg.from_bucket = row.column_text(2);
+  leg.from_seq = static_cast<uint64_t>(row.column_int64(3));
+  leg.to_account = row.column_text(4);
+  leg.to_bucket = row.column_text(5);
+  leg.asset_code = row.column_text(6);
+  leg.amount = amount_column(row, 7, "inflight_legs.amount of " + leg.transfer_id);
+  leg.idempotency_key = row.column_text(8);
+  leg.request_hash = row.column_text(9);
+  leg.timestamp_us = row.column_int64(10);
+  return leg;
+}
+
+} // namespace
+
+sqlite_journal_reader::sqlite_journal_reader(const std::string& path, const sqlite_options& options)
+  : connection_(open_for_reading(path, options)),
+    read_entries_(connection_.get(), std::string("SELECT ") + entry_columns
+                                       + " FROM entries WHERE account = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
+    // A row value comparison walks the primary key from (account, seq) onwards.
+    entries_after_(connection_.get(), std::string("SELECT ") + entry_columns
+                                        + " FROM entries WHERE (account, seq) > (?1, ?2)"
+                                          " ORDER BY account, seq LIMIT ?3"),
+    last_seq_(connection_.get(), "SELECT max(seq) FROM entries WHERE account = ?1"),
+    latest_snapshot_(connection_.get(), "SELECT body FROM snapshots WHERE account = ?1"),
+    find_idempotency_(connection_.get(),
+                      "SELECT key, request_hash, response, created_us FROM idempotency WHERE key = ?1"),
+    inflight_legs_(connection_.get(),
+                   "SELECT transfer_id, from_account, from_bucket, from_seq, to_account, to_bucket, asset_code,"
+                   " amount, idempotency_key, request_hash, ts_us FROM inflight_legs ORDER BY transfer_id"),
+    // One seek per account: SQLite has no skip scan for DISTINCT without statistics.
+    next_account_(connection_.get(), "SELECT account FROM entries WHERE account > ?1 ORDER BY account LIMIT 1"),
+    probe_(connection_.get(), "PRAGMA user_version") {}
+
+std::vector<journal_entry> sqlite_journal_reader::read_entries(const std::string& account, uint64_t after_seq,
+                                                               size_t limit) {
+  read_entries_.bind(1, account);
+  read_entries_.bind(2, clamp_to_int64(after_seq));
+  read_entries_.bind(3, clamp_to_int64(limit));
+  return collect_entries(read_entries_, limit);
+}
+
+std::vector<journal_entry> sqlite_journal_reader::entries_after(const std::string& account, uint64_t seq,
+                                                                size_t limit) {
+  entries_after_.bind(1, account);
+  entries_after_.bind(2, clamp_to_int64(seq));
+  entries_after_.bind(3, clamp_to_int64(limit));
+  return collect_entries(entries_after_, limit);
+}
+
+std::vector<journal_entry> sqlite_journal_reader::collect_entries(sqlite_statement& query, size_t limit) {
+  sqlite_statement_use use(query);
+  std::vector<journal_entry> entries;
+  entries.reserve(std::min(limit, reserve_entries_max));
+  while (use->step())
+    entries.push_back(entry_from_row(query));
+  return entries;
+}
+
+uint64_t sqlite_journal_reader::last_seq(const std::string& account) {
+  sqlite_statement_use use(last_seq_);
+  use->bind(1, account);
+  if (!use->step() || use->column_is_null(0))
+    return 0;
+  return static_cast<uint64_t>(use->column_int64(0));
+}
+
+std::optional<account_snapshot> sqlite_journal_reader::latest_snapshot(const std::string& account) {
+  sqlite_statement_use use(latest_snapshot_);
+  use->bind(1, account);
+  if (!use->step())
+    return std::nullopt;
+  auto snapshot = decode_snapshot(use->column_text(0));
+  if (!snapshot)
+    throw_corrupt("snapshots.body of " + account, snapshot.error().message);
+  if (snapshot->account != account)
+    throw_corrupt("snapshots.body of " + account, "it names account " + snapshot->account);
+  return std::move(*snapshot);
+}
+
+std::optional<idempotency_record> sqlite_journal_reader::find_idempotency(const std::string& key) {
+  sqlite_statement_use use(find_idempotency_);
+  use->bind(1, key);
+  if (!use->step())
+    return std::nullopt;
+  return idempotency_record{std::string(use->column_text(0)), std::string(use->column_text(1)),
+                            std::string(use->column_text(2)), use->column_int64(3)};
+}
+
+std::vector<inflight_leg> sqlite_journal_reader::inflight_legs() {
+  sqlite_statement_use use(inflight_legs_);
+  std::vector<inflight_leg> legs;
+  while (use->step())
+    legs.push_back(leg_from_row(inflight_legs_));
+  return legs;
+}
+
+std::optional<std::string> sqlite_journal_reader::next_account(const std::string& account) {
+  sqlite_statement_use use(next_account_);
+  use->bind(1, account);
+  if (!use->step())
+    return std::nullopt;
+  return std::string(use->column_text(0));
+}
+
+void sqlite_journal_reader::probe() {
+  sqlite_statement_use use(probe_);
+  use->step();
+}
+
+} // namespace ledgerflow

@@ -1,0 +1,49 @@
+// One read connection of the SQLite journal and its prepared queries. WAL lets it read the
+// last committed state while the writer appends; each query is its own read transaction,
+// so a batch is seen whole or not at all. Not thread-safe: sqlite_reader_pool lends it out.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "persistence/journal.hpp"
+#include "persistence/sqlite/sqlite_handle.hpp"
+#include "persistence/sqlite/sqlite_options.hpp"
+
+namespace ledgerflow {
+
+class sqlite_journal_reader {
+public:
+  // The file must exist with an up-to-date schema (the writer opens first).
+  sqlite_journal_reader(const std::string& path, const sqlite_options& options);
+
+  std::vector<journal_entry> read_entries(const std::string& account, uint64_t after_seq, size_t limit);
+  // Entries ordered by (account, seq) that come after (account, seq): one page of a scan.
+  std::vector<journal_entry> entries_after(const std::string& account, uint64_t seq, size_t limit);
+  uint64_t last_seq(const std::string& account);
+  std::optional<account_snapshot> latest_snapshot(const std::string& account);
+  std::optional<idempotency_record> find_idempotency(const std::string& key);
+  std::vector<inflight_leg> inflight_legs();
+  // The smallest account with entries that sorts after `account`.
+  std::optional<std::string> next_account(const std::string& account);
+  // Throws journal_error unless the file can be read.
+  void probe();
+
+private:
+  std::vector<journal_entry> collect_entries(sqlite_statement& query, size_t limit);
+
+  sqlite_connection connection_;
+  sqlite_statement read_entries_;
+  sqlite_statement entries_after_;
+  sqlite_statement last_seq_;
+  sqlite_statement latest_snapshot_;
+  sqlite_statement find_idempotency_;
+  sqlite_statement inflight_legs_;
+  sqlite_statement next_account_;
+  sqlite_statement probe_;
+};
+
+} // namespace ledgerflow

@@ -1,0 +1,194 @@
+#include "persistence/sqlite/sqlite_journal_writer.hpp"
+
+#include <cstdint>
+#include <limits>
+
+#include "persistence/sqlite/sqlite_schema.hpp"
+#include "protocols/snapshot_codec.hpp"
+
+namespace ledgerflow {
+
+namespace {
+
+constexpr uint64_t seq_stored_max = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
+std::string pragma_synchronous(sqlite_synchronous mode) {
+  return "PRAGMA synchronous = " + std::string(to_string(mode));
+}
+
+void switch_to_wal(sqlite_connection& connection) {
+  sqlite_statement pragma(connection.get(), "PRAGMA journal_mode = WAL");
+  sqlite_statement_use use(pragma);
+  // SQLite answers with the mode it ended up in, which is not WAL on some file systems.
+  if (!use->step() || use->column_text(0) != "wal")
+    throw journal_error("sqlite: cannot switch the journal to WAL mode");
+}
+
+sqlite_connection open_for_writing(const std::string& path, const sqlite_options& options) {
+  sqlite_connection connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite3_busy_timeout(connection.get(), static_cast<int>(options.busy_timeout_ms));
+  switch_to_wal(connection);
+  connection.execute(pragma_synchronous(options.synchronous).c_str(), "set synchronous");
+  migrate_sqlite_schema(connection);
+  return connection;
+}
+
+} // namespace
+
+sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqlite_options& options)
+  : connection_(open_for_writing(path, options)),
+    begin_(connection_.get(), "BEGIN IMMEDIATE"),
+    commit_(connection_.get(), "COMMIT"),
+    last_seq_(connection_.get(), "SELECT max(seq) FROM entries WHERE account = ?1"),
+    insert_entry_(connection_.get(),
+                  "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
+                  " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+    insert_idempotency_(connection_.get(),
+                        "INSERT INTO idempotency (key, request_hash, response, created_us)"
+                        " VALUES (?1, ?2, ?3, ?4)"),
+    // Latest wins by seq, not by arrival, so a stale snapshot can never replace a newer one.
+    upsert_snapshot_(connection_.get(),
+                     "INSERT INTO snapshots (account, seq, body) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT (account) DO UPDATE SET seq = excluded.seq, body = excluded.body"
+                     " WHERE excluded.seq >= snapshots.seq"),
+    insert_leg_(connection_.get(),
+                "INSERT INTO inflight_legs (transfer_id, from_account, from_bucket, from_seq, to_account,"
+                " to_bucket, asset_code, amount, idempotency_key, request_hash, ts_us)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+    delete_leg_(connection_.get(), "DELETE FROM inflight_legs WHERE transfer_id = ?1") {}
+
+void sqlite_journal_writer::append(const append_batch& batch) {
+  if (batch.empty())
+    return;
+  // Checked before the transaction: a batch that contradicts itself never touches the file.
+  auto runs = plan_runs(batch.entries);
+  begin_.run();
+  try {
+    write(batch, runs);
+    commit_.run();
+  } catch (...) {
+    rollback();
+    throw;
+  }
+}
+
+sqlite_journal_writer::account_runs sqlite_journal_writer::plan_runs(const std::vector<journal_entry>& entries) {
+  account_runs runs;
+  for (const auto& entry : entries) {
+    if (entry.account.empty())
+      throw journal_error("append: an entry has no account");
+    if (entry.seq == 0 || entry.seq > seq_stored_max)
+      throw journal_conflict("append: " + entry.account + " seq " + std::to_string(entry.seq) + " is out of range");
+    auto [run, first] = runs.try_emplace(entry.account, account_run{entry.seq, entry.seq});
+    if (first)
+      continue;
+    if (entry.seq != run->second.last_seq + 1)
+      throw journal_conflict("append: " + entry.account + " seq " + std::to_string(entry.seq) + " follows seq "
+                             + std::to_string(run->second.last_seq) + " in the same batch");
+    run->second.last_seq = entry.seq;
+  }
+  return runs;
+}
+
+void sqlite_journal_writer::write(const append_batch& batch, const account_runs& runs) {
+  check_heads(runs);
+  for (const auto& entry : batch.entries)
+    insert_entry(entry);
+  for (const auto& record : batch.idempotency_records)
+    insert_idempotency(record);
+  for (const auto& snapshot : batch.snapshots)
+    upsert_snapshot(snapshot);
+  // Opened before closed: a transfer whose two legs share a batch leaves no in-flight row.
+  for (const auto& leg : batch.opened_legs)
+    insert_leg(leg);
+  for (const auto& transfer_id : batch.closed_transfer_ids) {
+    delete_leg_.bind(1, transfer_id);
+    delete_leg_.run();
+  }
+}
+
+// Density against what is stored, inside the batch's transaction: one primary-key seek per
+// account per batch. The primary key still refuses a duplicate if this were ever bypassed.
+void sqlite_journal_writer::check_heads(const account_runs& runs) {
+  for (const auto& [account, run] : runs) {
+    uint64_t stored = 0;
+    {
+      sqlite_statement_use query(last_seq_);
+      query->bind(1, account);
+      if (query->step() && !query->column_is_null(0))
+        stored = static_cast<uint64_t>(query->column_int64(0));
+    }
+    if (run.first_seq != stored + 1)
+      throw journal_conflict("append: " + std::string(account) + " batch starts at seq "
+                             + std::to_string(run.first_seq) + " but the journal ends at seq "
+                             + std::to_string(stored) + (run.first_seq <= stored ? " (duplicate)" : " (gap)"));
+  }
+}
+
+void sqlite_journal_writer::insert_entry(const journal_entry& entry) {
+  // The decimal strings must outlive run(): they are bound without a copy.
+  auto amount = to_decimal_string(entry.amount);
+  auto available_after = to_decimal_string(entry.available_after);
+  auto held_after = to_decimal_string(entry.held_after);
+  auto& insert = insert_entry_;
+  insert.bind(1, entry.account);
+  insert.bind(2, static_cast<int64_t>(entry.seq));
+  insert.bind(3, static_cast<int64_t>(entry.kind));
+  insert.bind(4, entry.bucket);
+  insert.bind(5, amount);
+  insert.bind(6, available_after);
+  insert.bind(7, held_after);
+  insert.bind(8, entry.cause_kind);
+  insert.bind(9, entry.cause_id);
+  insert.bind(10, entry.counterparty_account);
+  insert.bind(11, entry.counterparty_bucket);
+  insert.bind(12, entry.hold_id);
+  insert.bind(13, entry.timestamp_us);
+  insert.run();
+}
+
+void sqlite_journal_writer::insert_idempotency(const idempotency_record& record) {
+  insert_idempotency_.bind(1, record.key);
+  insert_idempotency_.bind(2, record.request_hash);
+  insert_idempotency_.bind(3, record.response);
+  insert_idempotency_.bind(4, record.created_us);
+  insert_idempotency_.run();
+}
+
+void sqlite_journal_writer::upsert_snapshot(const account_snapshot& snapshot) {
+  if (snapshot.seq > seq_stored_max)
+    throw journal_error("append: snapshot of " + snapshot.account + " has an out-of-range seq");
+  auto body = encode_snapshot(snapshot);
+  if (!body)
+    throw journal_error("append: " + body.error().message);
+  upsert_snapshot_.bind(1, snapshot.account);
+  upsert_snapshot_.bind(2, static_cast<int64_t>(snapshot.seq));
+  upsert_snapshot_.bind(3, *body);
+  upsert_snapshot_.run();
+}
+
+void sqlite_journal_writer::insert_leg(const inflight_leg& leg) {
+  auto amount = to_decimal_string(leg.amount);
+  auto& insert = insert_leg_;
+  insert.bind(1, leg.transfer_id);
+  insert.bind(2, leg.from_account);
+  insert.bind(3, leg.from_bucket);
+  insert.bind(4, static_cast<int64_t>(leg.from_seq));
+  insert.bind(5, leg.to_account);
+  insert.bind(6, leg.to_bucket);
+  insert.bind(7, leg.asset_code);
+  insert.bind(8, amount);
+  insert.bind(9, leg.idempotency_key);
+  insert.bind(10, leg.request_hash);
+  insert.bind(11, leg.timestamp_us);
+  insert.run();
+}
+
+void sqlite_journal_writer::rollback() noexcept {
+  // After some errors (a full disk, an I/O error) SQLite has already rolled back itself.
+  if (sqlite3_get_autocommit(connection_.get()) == 0)
+    sqlite3_exec(connection_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+} // namespace ledgerflow

@@ -1,0 +1,39 @@
+// Every bound in one place (STYLE.md habit 4). Config may lower or raise the ones marked so.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ledgerflow::limits {
+
+// Identifiers.
+inline constexpr size_t account_id_length_max = 128;
+inline constexpr size_t asset_code_length_max = 16;
+inline constexpr size_t protocol_name_length_max = 32;
+inline constexpr size_t bucket_length_max = 64;
+inline constexpr size_t idempotency_key_length_max = 128;
+inline constexpr size_t amount_text_length_max = 64;
+inline constexpr int asset_decimals_max = 30;
+
+// Ledger.
+inline constexpr size_t buckets_per_account_max = 256;
+inline constexpr size_t open_holds_per_account_max = 10'000;
+inline constexpr size_t entries_page_max = 1'000;
+inline constexpr size_t entries_page_default = 100;
+
+// Journal writer (configurable).
+inline constexpr size_t batch_entries_max = 8'192;
+inline constexpr uint64_t snapshot_every_entries = 1'000;
+
+// Actors (configurable).
+inline constexpr uint32_t account_idle_passivate_ms = 60'000;
+inline constexpr uint32_t command_timeout_ms = 10'000;
+inline constexpr size_t idempotency_cache_entries_max = 100'000;
+
+// HTTP.
+inline constexpr size_t http_body_bytes_max = 64 * 1024;
+inline constexpr size_t http_header_bytes_max = 16 * 1024;
+inline constexpr uint32_t http_read_timeout_ms = 30'000;
+inline constexpr size_t http_connections_max = 10'000;
+
+} // namespace ledgerflow::limits

@@ -1,0 +1,62 @@
+#include "protocols/transfer.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/sha.h>
+
+#include "protocols/hex.hpp"
+
+namespace ledgerflow {
+
+std::string request_hash(const transfer_request& request) {
+  // Fields are separated by a byte no field may contain, so no two requests collide by shifting.
+  std::string canonical;
+  for (const auto* field : {&request.from_account, &request.from_bucket, &request.to_account, &request.to_bucket}) {
+    canonical += *field;
+    canonical += '\n';
+  }
+  canonical += to_decimal_string(request.amount);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
+  return to_hex(digest, sizeof(digest));
+}
+
+std::string encode_receipt(const transfer_receipt& receipt) {
+  nlohmann::json json{
+    {"transfer_id", receipt.transfer_id},
+    {"from_account", receipt.from_account},
+    {"from_bucket", receipt.from_bucket},
+    {"from_seq", receipt.from_seq},
+    {"to_account", receipt.to_account},
+    {"to_bucket", receipt.to_bucket},
+    {"to_seq", receipt.to_seq},
+    {"asset", receipt.asset_code},
+    {"amount_minor", to_decimal_string(receipt.amount)},
+    {"ts_us", receipt.timestamp_us},
+  };
+  return json.dump();
+}
+
+outcome<transfer_receipt> decode_receipt(const std::string& text) {
+  try {
+    auto json = nlohmann::json::parse(text);
+    transfer_receipt receipt;
+    receipt.transfer_id = json.at("transfer_id").get<std::string>();
+    receipt.from_account = json.at("from_account").get<std::string>();
+    receipt.from_bucket = json.at("from_bucket").get<std::string>();
+    receipt.from_seq = json.at("from_seq").get<uint64_t>();
+    receipt.to_account = json.at("to_account").get<std::string>();
+    receipt.to_bucket = json.at("to_bucket").get<std::string>();
+    receipt.to_seq = json.at("to_seq").get<uint64_t>();
+    receipt.asset_code = json.at("asset").get<std::string>();
+    auto amount = parse_decimal_integer(json.at("amount_minor").get<std::string>());
+    if (!amount)
+      return amount.error();
+    receipt.amount = *amount;
+    receipt.timestamp_us = json.at("ts_us").get<int64_t>();
+    return receipt;
+  } catch (const nlohmann::json::exception& failure) {
+    return make_error(error_code::internal, std::string("stored receipt is not valid: ") + failure.what());
+  }
+}
+
+} // namespace ledgerflow

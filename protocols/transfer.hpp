@@ -1,0 +1,42 @@
+// A transfer between two buckets (of two accounts, or of one) and its receipt.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "protocols/amount.hpp"
+#include "protocols/outcome.hpp"
+
+namespace ledgerflow {
+
+struct transfer_request {
+  std::string idempotency_key;
+  std::string from_account;
+  std::string from_bucket;
+  std::string to_account;
+  std::string to_bucket;
+  minor_units amount = 0;
+};
+
+// The answer to a transfer, stored as its idempotency record and returned again on repeats.
+struct transfer_receipt {
+  std::string transfer_id;
+  std::string from_account;
+  std::string from_bucket;
+  uint64_t from_seq = 0;
+  std::string to_account;
+  std::string to_bucket;
+  uint64_t to_seq = 0;
+  std::string asset_code;
+  minor_units amount = 0;
+  int64_t timestamp_us = 0;
+};
+
+// Hex SHA-256 over the request's canonical fields (not the key): equal payloads, equal hash.
+std::string request_hash(const transfer_request& request);
+
+// Compact JSON with the amount in minor units, for storage in idempotency records.
+std::string encode_receipt(const transfer_receipt& receipt);
+outcome<transfer_receipt> decode_receipt(const std::string& text);
+
+} // namespace ledgerflow
