@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <cstdlib>
 
 #include "persistence/sqlite/sqlite_schema.hpp"
 #include "protocols/snapshot_codec.hpp"
@@ -34,7 +33,6 @@ sqlite_connection open_for_writing(const std::string& path, const sqlite_options
                 + "; PRAGMA wal_autocheckpoint = " + std::to_string(options.wal_autocheckpoint_pages);
   connection.execute(tuning.c_str(), "set the cache size and checkpoint interval");
   migrate_sqlite_schema(connection);
-  if (const char* extra = std::getenv("LF_PRAGMAS")) connection.execute(extra, "experiment");
   return connection;
 }
 
