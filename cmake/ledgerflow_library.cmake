@@ -14,13 +14,17 @@ function(ledgerflow_library name folder)
 endfunction()
 
 # One doctest binary per tests/ subfolder (tests mirror the source tree); each TEST_CASE
-# becomes a ctest entry. tests/support/*.cpp is linked into every test binary.
+# becomes a ctest entry. Every binary gets the shared doctest main; SUPPORT names further
+# files of tests/support/ a binary needs (fakes, clients), so a layer's tests link only it.
 function(ledgerflow_test name folder)
+  cmake_parse_arguments(PARSE_ARGV 2 test "" "" "SUPPORT;LIBRARIES")
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/tests/${folder}/*.cpp")
-  file(GLOB_RECURSE support CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/tests/support/*.cpp")
+  set(support "${PROJECT_SOURCE_DIR}/tests/support/doctest_main.cpp")
+  foreach(file ${test_SUPPORT})
+    list(APPEND support "${PROJECT_SOURCE_DIR}/tests/support/${file}")
+  endforeach()
   add_executable(${name} ${sources} ${support})
   target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}")
-  target_link_libraries(${name} PRIVATE doctest::doctest ${ARGN})
-  doctest_discover_tests(${name} WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
-                         PROPERTIES ENVIRONMENT "LEDGERFLOW_BINARY=$<TARGET_FILE:ledgerflow>")
+  target_link_libraries(${name} PRIVATE doctest::doctest ${test_LIBRARIES})
+  doctest_discover_tests(${name} WORKING_DIRECTORY "${CMAKE_BINARY_DIR}")
 endfunction()

@@ -11,7 +11,7 @@
 namespace ledgerflow {
 
 struct route_context {
-  const http_request& request;
+  const http_request& request;         // valid only during the handler call: copy what callbacks need
   std::string path_param;              // the decoded "{id}" segment, when the pattern has one
   std::optional<token_claims> caller;  // set when the route requires a token
   responder respond;                   // call exactly once; handlers move it into callbacks

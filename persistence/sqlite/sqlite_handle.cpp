@@ -16,7 +16,7 @@ sqlite_connection::sqlite_connection(const std::string& path, int flags) {
   int code = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   db_.reset(db);  // SQLite hands out a handle even on failure; it must be closed too
   if (code != SQLITE_OK)
-    throw_sqlite_error(db, code, "cannot open " + path);
+    throw_sqlite_error(db, code, "open " + path);
   sqlite3_extended_result_codes(db, 1);
 }
 

@@ -21,8 +21,7 @@ void create_parent_directory(const std::string& path) {
   std::error_code failure;
   std::filesystem::create_directories(parent, failure);
   if (failure)
-    throw journal_error("sqlite: cannot create the directory " + parent.string() + " for " + path + ": "
-                        + failure.message());
+    throw journal_error("cannot create its directory " + parent.string() + ": " + failure.message());
 }
 
 } // namespace
@@ -30,8 +29,8 @@ void create_parent_directory(const std::string& path) {
 std::unique_ptr<sqlite_journal> sqlite_journal::open(const std::string& path, sqlite_options options) {
   if (options.read_connections_max == 0)
     throw journal_error("sqlite: read_connections_max must be at least 1");
-  create_parent_directory(path);
   try {
+    create_parent_directory(path);
     return std::unique_ptr<sqlite_journal>(new sqlite_journal(path, options));
   } catch (const journal_error& failure) {
     throw journal_error("cannot open the journal " + path + ": " + failure.what());

@@ -156,7 +156,11 @@ void sqlite_journal_writer::insert_idempotency(const idempotency_record& record)
   insert_idempotency_.bind(2, record.request_hash);
   insert_idempotency_.bind(3, record.response);
   insert_idempotency_.bind(4, record.created_us);
-  insert_idempotency_.run();
+  try {
+    insert_idempotency_.run();
+  } catch (const journal_conflict& conflict) {
+    throw journal_conflict("append: idempotency key " + record.key + " is already stored: " + conflict.what());
+  }
 }
 
 void sqlite_journal_writer::upsert_snapshot(const account_snapshot& snapshot) {
@@ -185,7 +189,11 @@ void sqlite_journal_writer::insert_leg(const inflight_leg& leg) {
   insert.bind(9, leg.idempotency_key);
   insert.bind(10, leg.request_hash);
   insert.bind(11, leg.timestamp_us);
-  insert.run();
+  try {
+    insert.run();
+  } catch (const journal_conflict& conflict) {
+    throw journal_conflict("append: transfer " + leg.transfer_id + " is already in flight: " + conflict.what());
+  }
 }
 
 void sqlite_journal_writer::rollback() noexcept {

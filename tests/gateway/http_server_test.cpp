@@ -108,13 +108,12 @@ TEST_CASE_FIXTURE(gateway_fixture, "bytes that are not HTTP get 400 and the serv
   CHECK(healthy());
 }
 
-TEST_CASE_FIXTURE(gateway_fixture, "a client that sends Expect: 100-continue gets its body read") {
-  http_client client(port());
-  std::string raw = "POST /v1/transfers HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}";
-  auto reply = client.send_raw(raw);
-  // The interim 100 comes first; the final answer (401: no token) follows on the stream.
-  if (reply.status == 100)
-    reply = client.send_raw("");
+TEST_CASE_FIXTURE(gateway_fixture, "a client that sends Expect: 100-continue is told to go on, then answered") {
+  http_client client(port(), std::chrono::seconds(2));
+  auto interim = client.send_raw("POST /v1/transfers HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                                 "Content-Length: 2\r\n\r\n");
+  CHECK(interim.status == 100);
+  auto reply = client.send_raw("{}");
   CHECK(reply.status == 401);
 }
 
@@ -193,14 +192,33 @@ TEST_CASE("a ledger that does not answer in time gets 503, its late answer is dr
   CHECK(reply.error_code() == "unavailable");
   CHECK(waited >= std::chrono::milliseconds(200));
   CHECK(waited < std::chrono::seconds(3));
-  fixture.ledger.hold_answers(false);
+
   // The late answer must neither crash nor reach the next request on this connection.
+  fixture.ledger.hold_answers(false);
   CHECK(fixture.ledger.release_held_answers() == 1);
-  auto next = client.get("/healthz");
-  CHECK(next.status == 200);
-  CHECK(next.json() == nlohmann::json{{"status", "ok"}});
+  CHECK(client.get("/healthz").json() == nlohmann::json{{"status", "ok"}});
   auto metrics = http_get(fixture.port(), "/metrics");
   CHECK(metrics.body.find("ledgerflow_http_ledger_timeouts_total 1") != std::string::npos);
+}
+
+TEST_CASE("a late answer arriving while the next request waits is not taken for its answer") {
+  auto config = test_gateway_config();
+  config.ledger_timeout_ms = 200;
+  gateway_fixture fixture(config);
+  fixture.ledger.hold_answers(true);
+  http_client client(fixture.port());
+  REQUIRE(client.get("/v1/accounts/user:alice", fixture.alice_token).status == 503);
+  http_reply next;
+  std::thread second([&] { next = client.get("/v1/accounts/user:alice/entries", fixture.alice_token); });
+  for (int i = 0; i < 200 && fixture.ledger.read_calls() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(fixture.ledger.read_calls() == 2);
+  // Both held answers go out in order: the stale account view first, then the entries.
+  CHECK(fixture.ledger.release_held_answers() == 2);
+  second.join();
+  CHECK(next.status == 200);
+  CHECK(next.json().contains("entries"));
+  CHECK_FALSE(next.json().contains("balances"));
 }
 
 TEST_CASE("a ledger answer arriving after the server stopped is dropped safely") {
