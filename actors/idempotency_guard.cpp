@@ -10,34 +10,9 @@
 
 #include "actors/ledger_error.hpp"
 #include "actors/message_types.hpp"
-#include "protocols/bucket.hpp"
 #include "protocols/hex.hpp"
-#include "protocols/limits.hpp"
 
 namespace ledgerflow {
-
-status validate_transfer(const transfer_request& request, const asset_registry& assets, std::string& asset_code) {
-  auto key_size = request.idempotency_key.size();
-  if (key_size == 0 || key_size > limits::idempotency_key_length_max)
-    return make_error(error_code::bad_request, "idempotency_key must be 1 to 128 characters");
-  for (const auto* account : {&request.from_account, &request.to_account})
-    if (auto parsed = parse_account_id(*account); !parsed)
-      return parsed.error();
-  auto from = parse_bucket(request.from_bucket, assets);
-  if (!from)
-    return from.error();
-  auto to = parse_bucket(request.to_bucket, assets);
-  if (!to)
-    return to.error();
-  if (from->asset_code != to->asset_code)
-    return make_error(error_code::bad_request, "both buckets must hold the same asset");
-  if (request.from_account == request.to_account && request.from_bucket == request.to_bucket)
-    return make_error(error_code::bad_request, "a transfer needs two different buckets");
-  if (request.amount <= 0)
-    return make_error(error_code::amount_invalid, "amount must be greater than zero");
-  asset_code = from->asset_code;
-  return done{};
-}
 
 namespace {
 

@@ -15,7 +15,4 @@ namespace ledgerflow {
 // Serves (transfer_atom, transfer_request) -> transfer_receipt.
 caf::actor spawn_idempotency_guard(caf::actor_system& system, ledger_context_ptr context, uint32_t shard_index);
 
-// Checks ids, buckets, assets and the amount of a transfer before anything is routed.
-status validate_transfer(const transfer_request& request, const asset_registry& assets, std::string& asset_code);
-
 } // namespace ledgerflow

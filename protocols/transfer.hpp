@@ -5,6 +5,7 @@
 #include <string>
 
 #include "protocols/amount.hpp"
+#include "protocols/asset_registry.hpp"
 #include "protocols/outcome.hpp"
 
 namespace ledgerflow {
@@ -31,6 +32,10 @@ struct transfer_receipt {
   minor_units amount = 0;
   int64_t timestamp_us = 0;
 };
+
+// Checks the key, ids, buckets, assets and the amount of a transfer; on success sets the
+// asset both buckets hold.
+status validate_transfer(const transfer_request& request, const asset_registry& assets, std::string& asset_code);
 
 // Hex SHA-256 over the request's canonical fields (not the key): equal payloads, equal hash.
 std::string request_hash(const transfer_request& request);

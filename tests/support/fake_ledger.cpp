@@ -121,22 +121,14 @@ std::string fake_ledger::metrics_text() const {
 }
 
 outcome<transfer_receipt> fake_ledger::apply_transfer(const transfer_request& request) {
-  for (const auto* account : {&request.from_account, &request.to_account})
-    if (auto kind = parse_account_id(*account); !kind)
-      return kind.error();
-  auto from_bucket = parse_bucket(request.from_bucket, assets_);
-  if (!from_bucket)
-    return from_bucket.error();
-  auto to_bucket = parse_bucket(request.to_bucket, assets_);
-  if (!to_bucket)
-    return to_bucket.error();
-  if (from_bucket->asset_code != to_bucket->asset_code)
-    return make_error(error_code::bad_request, "assets differ");
+  std::string asset_code;
+  if (auto valid = validate_transfer(request, assets_, asset_code); !valid)
+    return valid.error();
   auto id = "t-" + std::to_string(next_transfer_number_++);
   clock_us_ += 1'000;
   entry_cause cause{"transfer", id};
   transfer_receipt receipt{id, request.from_account, request.from_bucket, 0, request.to_account, request.to_bucket,
-                           0, from_bucket->asset_code, request.amount, clock_us_};
+                           0, asset_code, request.amount, clock_us_};
   auto& from = book_of(request.from_account);
   auto debit = from.debit(request.from_bucket, request.amount, cause, {request.to_account, request.to_bucket}, clock_us_);
   if (!debit)
