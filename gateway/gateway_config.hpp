@@ -32,6 +32,6 @@ struct gateway_config {
 };
 
 // Hard ceiling for io_threads: more threads than this only add contention.
-inline constexpr size_t gateway_io_threads_max = 64;
+using limits::gateway_io_threads_max;
 
 } // namespace ledgerflow

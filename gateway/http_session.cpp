@@ -20,8 +20,8 @@ namespace {
 
 // After an error response on a connection whose request was not read to its end, keep
 // reading (and discarding) a little so the client sees the response instead of a reset.
-constexpr std::chrono::milliseconds linger_timeout{2'000};
-constexpr size_t linger_bytes_max = 1024 * 1024;
+constexpr std::chrono::milliseconds linger_timeout{limits::http_linger_ms};
+constexpr size_t linger_bytes_max = limits::http_linger_bytes_max;
 
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 

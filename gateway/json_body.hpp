@@ -7,11 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocols/limits.hpp"
 #include "protocols/outcome.hpp"
 
 namespace ledgerflow {
 
-inline constexpr size_t json_body_depth_max = 32;
+using limits::json_body_depth_max;
 
 // The body as a JSON object, or bad_request saying why not.
 outcome<nlohmann::json> parse_json_object(std::string_view body);

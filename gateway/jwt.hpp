@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/limits.hpp"
 #include "protocols/outcome.hpp"
 
 namespace ledgerflow {
@@ -30,9 +31,9 @@ struct token_keys {
 };
 
 // Bounds on untrusted tokens; a token arrives in a header, which is bounded as well.
-inline constexpr size_t token_length_max = 8 * 1024;
-inline constexpr size_t token_subject_length_max = 256;
-inline constexpr size_t token_accounts_max = 1'024;
+using limits::token_length_max;
+using limits::token_subject_length_max;
+using limits::token_accounts_max;
 
 // Compact HS256 token for the claims. The secret must not be empty.
 std::string sign_token(const token_claims& claims, std::string_view secret);

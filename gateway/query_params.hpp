@@ -2,6 +2,8 @@
 // repeated one keeps its last value.
 #pragma once
 
+#include "protocols/limits.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -13,7 +15,7 @@
 
 namespace ledgerflow {
 
-inline constexpr size_t query_params_max = 32;
+using limits::query_params_max;
 
 class query_params {
 public:

@@ -36,4 +36,16 @@ inline constexpr size_t http_header_bytes_max = 16 * 1024;
 inline constexpr uint32_t http_read_timeout_ms = 30'000;
 inline constexpr size_t http_connections_max = 10'000;
 
+// Tokens and requests from outside (the gateway).
+inline constexpr size_t token_length_max = 8 * 1024;
+inline constexpr size_t token_subject_length_max = 256;
+inline constexpr size_t token_accounts_max = 1'024;
+inline constexpr size_t json_body_depth_max = 32;
+inline constexpr size_t query_params_max = 32;
+inline constexpr size_t gateway_io_threads_max = 64;
+// After refusing a request it did not read, the server drains at most this much so the
+// client sees the answer instead of a reset.
+inline constexpr size_t http_linger_bytes_max = 1024 * 1024;
+inline constexpr uint32_t http_linger_ms = 2'000;
+
 } // namespace ledgerflow::limits

@@ -1,5 +1,10 @@
 // The SQLite journal's write side: one connection, used only by append(), with every
-// statement prepared once. Each batch is one BEGIN IMMEDIATE ... COMMIT.
+// statement prepared once. Each batch is one BEGIN IMMEDIATE ... COMMIT that only appends
+// rows at the end of the log tables; the indexes are filled later by a bulk merge
+// (sqlite_index_merger) once the unmerged tail has grown past index_merge_rows.
+//
+// The writer assumes it is the journal file's only writer (one node per file); it checks that
+// on every batch and stops rather than build on a log it does not know.
 #pragma once
 
 #include <string>
@@ -9,16 +14,20 @@
 
 #include "persistence/journal.hpp"
 #include "persistence/sqlite/sqlite_handle.hpp"
+#include "persistence/sqlite/sqlite_index_merger.hpp"
+#include "persistence/sqlite/sqlite_journal_tail.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"
 
 namespace ledgerflow {
 
 class sqlite_journal_writer {
 public:
-  // Opens (creating) the file, switches it to WAL and brings the schema up to date.
-  sqlite_journal_writer(const std::string& path, const sqlite_options& options);
+  // Opens (creating) the file, switches it to WAL, brings the schema up to date and loads the
+  // unmerged tail into `tail`, which must outlive the writer. Writes nothing to an
+  // up-to-date file, so a read-only user can open beside a running writer.
+  sqlite_journal_writer(const std::string& path, const sqlite_options& options, sqlite_journal_tail& tail);
 
-  // The whole batch or nothing; see journal::append.
+  // The whole batch or nothing; see journal::append. May then run an index merge.
   void append(const append_batch& batch);
 
 private:
@@ -28,25 +37,48 @@ private:
     uint64_t last_seq = 0;
   };
   using account_runs = std::unordered_map<std::string_view, account_run>;
+  // Where a batch's rows landed, for the tail once the batch has committed.
+  struct written_rows {
+    std::vector<sqlite_journal_tail::account_entry_position> entries;
+    std::vector<sqlite_journal_tail::key_position> keys;
+  };
 
   static account_runs plan_runs(const std::vector<journal_entry>& entries);
-  void write(const append_batch& batch, const account_runs& runs);
+  static void check_keys_distinct(const std::vector<idempotency_record>& records);
+  void load_tail();
+  written_rows write(const append_batch& batch, const account_runs& runs);
+  void check_log_ends();
   void check_heads(const account_runs& runs);
-  void insert_entry(const journal_entry& entry);
-  void insert_idempotency(const idempotency_record& record);
+  uint64_t stored_head(std::string_view account);
+  void remember_head(std::string_view account, uint64_t seq);
+  void check_key_unused(const idempotency_record& record);
+  int64_t insert_entry(const journal_entry& entry);
+  int64_t insert_idempotency(const idempotency_record& record);
   void upsert_snapshot(const account_snapshot& snapshot);
   void insert_leg(const inflight_leg& leg);
+  void publish(const written_rows& rows, const account_runs& runs);
+  void merge_if_due();
   void rollback() noexcept;
 
+  const size_t index_merge_rows_;
+  const size_t head_cache_accounts_max_;
   sqlite_connection connection_;
+  sqlite_journal_tail& tail_;
   sqlite_statement begin_;
   sqlite_statement commit_;
-  sqlite_statement last_seq_;
+  sqlite_statement log_ends_;
+  sqlite_statement indexed_last_seq_;
+  sqlite_statement indexed_key_;
   sqlite_statement insert_entry_;
   sqlite_statement insert_idempotency_;
   sqlite_statement upsert_snapshot_;
   sqlite_statement insert_leg_;
   sqlite_statement delete_leg_;
+  sqlite_index_merger merger_;
+  // The highest pos this writer knows in each log table; the file must agree at each batch.
+  sqlite_log_positions log_ends_known_;
+  // Each account's last seq, so a batch's density check needs no read for a warm account.
+  std::unordered_map<std::string, uint64_t> heads_;
 };
 
 } // namespace ledgerflow

@@ -19,9 +19,17 @@ struct sqlite_options {
   // How long a statement waits for a lock held by another connection (e.g. a checkpoint, or
   // a second process) before it fails; also how long a read waits for a free connection.
   uint32_t busy_timeout_ms = 5'000;
-  // The writer's page cache. Inserts land all over the primary key (one spot per account),
-  // so a cache smaller than that working set rereads pages on every batch.
+  // The writer's page cache. Appends touch only the last pages of the log, but the index
+  // merge and the idempotency-key lookups land all over their B-trees.
   size_t writer_cache_kib = 64 * 1024;
+  // Entry rows (or idempotency records) appended since the last index merge after which an
+  // append merges them into the indexes. Larger means fewer, bigger merges (more rows per
+  // touched index page) but a longer pause for the batch that runs the merge, more memory
+  // for the unmerged tail, and a longer scan at open.
+  size_t index_merge_rows = 200'000;
+  // Accounts whose last seq the writer remembers; past this the cache is dropped and refilled
+  // from the index one lookup per account, so memory stays bounded with millions of accounts.
+  size_t head_cache_accounts_max = 1'000'000;
   // WAL pages after which a commit copies the log back into the database (a checkpoint,
   // with its own fsync). SQLite's 1,000 would checkpoint after nearly every large batch;
   // a bigger log costs disk space and a longer replay after a crash, not correctness.

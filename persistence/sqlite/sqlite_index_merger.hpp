@@ -1,0 +1,44 @@
+// The deferred half of the append-only journal: moves the rows appended since the last merge
+// into entry_index and idempotency_index in one transaction, and records in journal_meta how
+// far each index now reaches. Rows go in sorted by the index key, so each index page takes
+// many rows at once instead of one page write per row.
+#pragma once
+
+#include <cstdint>
+
+#include "persistence/sqlite/sqlite_handle.hpp"
+
+namespace ledgerflow {
+
+// The highest pos of each log table: how far an index reaches, or where a log ends.
+struct sqlite_log_positions {
+  int64_t entries = 0;
+  int64_t idempotency = 0;
+};
+
+class sqlite_index_merger {
+public:
+  // Uses the writer's connection: a merge is a write like any other.
+  explicit sqlite_index_merger(sqlite_connection& connection);
+
+  // How far the indexes reach, as journal_meta says.
+  sqlite_log_positions merged();
+  // Indexes every row up to `up_to`, outside any open transaction. A duplicate (account, seq)
+  // or key is a journal_error, never a journal_conflict: the batches holding it are already
+  // committed, so the journal is inconsistent and the node must stop.
+  void merge(const sqlite_log_positions& up_to);
+
+private:
+  void merge_rows(const sqlite_log_positions& from, const sqlite_log_positions& up_to);
+  void rollback() noexcept;
+
+  sqlite_connection& connection_;
+  sqlite_statement begin_;
+  sqlite_statement commit_;
+  sqlite_statement read_merged_;
+  sqlite_statement merge_entries_;
+  sqlite_statement merge_keys_;
+  sqlite_statement write_merged_;
+};
+
+} // namespace ledgerflow
