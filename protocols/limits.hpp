@@ -48,4 +48,13 @@ inline constexpr size_t gateway_io_threads_max = 64;
 inline constexpr size_t http_linger_bytes_max = 1024 * 1024;
 inline constexpr uint32_t http_linger_ms = 2'000;
 
+// msgpack from outside or from other nodes (WebSocket binary frames, cluster messages).
+// The largest message is a snapshot with every hold open, about 300 bytes a hold.
+inline constexpr size_t msgpack_message_bytes_max = 4 * 1024 * 1024;
+inline constexpr size_t msgpack_depth_max = json_body_depth_max;  // as deep as a JSON body
+inline constexpr size_t msgpack_array_items_max = open_holds_per_account_max;
+inline constexpr size_t msgpack_map_entries_max = 1'024;
+inline constexpr size_t msgpack_string_bytes_max = 64 * 1024;
+inline constexpr size_t msgpack_binary_bytes_max = 64 * 1024;  // bin and ext; no value of ours uses them
+
 } // namespace ledgerflow::limits
