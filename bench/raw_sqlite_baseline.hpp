@@ -1,6 +1,7 @@
 // The ceiling the journal is measured against: the same rows a transfer writes (two entries
 // and one idempotency record), inserted with plain prepared statements in large batches into
-// an SQLite file with the same settings (WAL, same synchronous mode). No actors, no checks.
+// an SQLite file with the same settings (WAL, same synchronous mode, same checkpoint interval).
+// No actors, no checks, no index merge.
 #pragma once
 
 #include <cstddef>

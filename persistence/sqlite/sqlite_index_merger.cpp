@@ -1,7 +1,6 @@
 #include "persistence/sqlite/sqlite_index_merger.hpp"
 
 #include <string>
-#include <tuple>
 #include <utility>
 
 namespace ledgerflow {
@@ -11,6 +10,11 @@ namespace {
 constexpr const char* entries_merged_name = "entry_index_merged_pos";
 constexpr const char* idempotency_merged_name = "idempotency_index_merged_pos";
 
+std::string describe(const sqlite_log_positions& positions) {
+  return "entry " + std::to_string(positions.entries) + ", idempotency record "
+         + std::to_string(positions.idempotency);
+}
+
 } // namespace
 
 sqlite_index_merger::sqlite_index_merger(sqlite_connection& connection)
@@ -18,14 +22,8 @@ sqlite_index_merger::sqlite_index_merger(sqlite_connection& connection)
     begin_(connection.get(), "BEGIN IMMEDIATE"),
     commit_(connection.get(), "COMMIT"),
     read_merged_(connection.get(), "SELECT value FROM journal_meta WHERE name = ?1"),
-    // ORDER BY the index key: SQLite then appends to each index page in turn, rather than
-    // visiting pages in log order (random accounts, random keys).
-    merge_entries_(connection.get(),
-                   "INSERT INTO entry_index (account, seq, pos) SELECT account, seq, pos FROM entries"
-                   " WHERE pos > ?1 AND pos <= ?2 ORDER BY account, seq"),
-    merge_keys_(connection.get(),
-                "INSERT INTO idempotency_index (key, pos) SELECT key, pos FROM idempotency"
-                " WHERE pos > ?1 AND pos <= ?2 ORDER BY key"),
+    insert_entry_(connection.get(), "INSERT INTO entry_index (account, seq, pos) VALUES (?1, ?2, ?3)"),
+    insert_key_(connection.get(), "INSERT INTO idempotency_index (key, pos) VALUES (?1, ?2)"),
     write_merged_(connection.get(), "UPDATE journal_meta SET value = ?2 WHERE name = ?1") {}
 
 sqlite_log_positions sqlite_index_merger::merged() {
@@ -41,12 +39,16 @@ sqlite_log_positions sqlite_index_merger::merged() {
   return positions;
 }
 
-void sqlite_index_merger::merge(const sqlite_log_positions& up_to) {
+void sqlite_index_merger::merge(const sqlite_journal_tail& tail, const sqlite_log_positions& from,
+                                const sqlite_log_positions& up_to) {
   begin_.run();
   try {
-    // Read inside the transaction: it is the file, not this process's memory, that decides
-    // which rows are not indexed yet.
-    merge_rows(merged(), up_to);
+    // The file decides which rows are not indexed yet; a tail that disagrees is not merged.
+    if (auto stored = merged(); stored != from)
+      throw journal_error("journal_meta says the indexes reach " + describe(stored)
+                          + ", but the unmerged tail starts after " + describe(from));
+    insert_rows(tail);
+    record_merged(up_to);
     commit_.run();
   } catch (const journal_error& failure) {
     rollback();
@@ -54,19 +56,26 @@ void sqlite_index_merger::merge(const sqlite_log_positions& up_to) {
   }
 }
 
-void sqlite_index_merger::merge_rows(const sqlite_log_positions& from, const sqlite_log_positions& up_to) {
-  if (from.entries > up_to.entries || from.idempotency > up_to.idempotency)
-    throw journal_error("journal_meta says the indexes reach past the end of the log");
-  for (auto [statement, low, high, name] :
-       {std::tuple{&merge_entries_, from.entries, up_to.entries, entries_merged_name},
-        std::tuple{&merge_keys_, from.idempotency, up_to.idempotency, idempotency_merged_name}}) {
-    if (low == high)
-      continue;
-    statement->bind(1, low);
-    statement->bind(2, high);
-    statement->run();
+void sqlite_index_merger::insert_rows(const sqlite_journal_tail& tail) {
+  tail.visit_in_index_order(
+    [this](const std::string& account, const sqlite_journal_tail::entry_position& position) {
+      insert_entry_.bind(1, account);
+      insert_entry_.bind(2, static_cast<int64_t>(position.seq));
+      insert_entry_.bind(3, position.pos);
+      insert_entry_.run();
+    },
+    [this](const std::string& key, int64_t pos) {
+      insert_key_.bind(1, key);
+      insert_key_.bind(2, pos);
+      insert_key_.run();
+    });
+}
+
+void sqlite_index_merger::record_merged(const sqlite_log_positions& up_to) {
+  for (auto [name, position] : {std::pair{entries_merged_name, up_to.entries},
+                                std::pair{idempotency_merged_name, up_to.idempotency}}) {
     write_merged_.bind(1, name);
-    write_merged_.bind(2, high);
+    write_merged_.bind(2, position);
     write_merged_.run();
   }
 }

@@ -1,6 +1,8 @@
 #include "persistence/sqlite/sqlite_journal.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <system_error>
 
 #include "persistence/sqlite/sqlite_journal_writer.hpp"
@@ -24,6 +26,19 @@ void create_parent_directory(const std::string& path) {
     throw journal_error("cannot create its directory " + parent.string() + ": " + failure.message());
 }
 
+// The row the tail says sits at `pos`; anything else there means the file changed under us.
+journal_entry unmerged_entry(sqlite_journal_reader& reader, const std::string& account, uint64_t seq, int64_t pos) {
+  auto entry = reader.entry_at(pos);
+  if (entry.account != account || entry.seq != seq)
+    throw journal_error("sqlite: corrupt entries: pos " + std::to_string(pos) + " holds " + entry.account + " seq "
+                        + std::to_string(entry.seq) + ", not " + account + " seq " + std::to_string(seq));
+  return entry;
+}
+
+bool comes_before(const journal_entry& entry, const sqlite_journal_tail::account_entry_position& position) {
+  return entry.account < position.account || (entry.account == position.account && entry.seq < position.seq);
+}
+
 } // namespace
 
 std::unique_ptr<sqlite_journal> sqlite_journal::open(const std::string& path, sqlite_options options) {
@@ -39,7 +54,8 @@ std::unique_ptr<sqlite_journal> sqlite_journal::open(const std::string& path, sq
 
 sqlite_journal::sqlite_journal(std::string path, const sqlite_options& options)
   : path_(std::move(path)),
-    writer_(std::make_unique<sqlite_journal_writer>(path_, options)),
+    tail_(options.head_cache_accounts_max),
+    writer_(std::make_unique<sqlite_journal_writer>(path_, options, tail_)),
     readers_(std::make_unique<sqlite_reader_pool>(path_, options)) {
   readers_->acquire()->probe();  // a file the reads cannot open should fail here, not later
 }
@@ -58,13 +74,32 @@ void sqlite_journal::append(const append_batch& batch) {
   }
 }
 
+// Every read below copies what it needs of the tail FIRST and reads the index after, and
+// drops a tail row the index already returned: see sqlite_journal_tail.hpp for why that
+// neither misses nor repeats a row when a merge runs in between.
+
 std::vector<journal_entry> sqlite_journal::read_entries(const std::string& account, uint64_t after_seq,
                                                         size_t limit) {
-  return readers_->acquire()->read_entries(account, after_seq, limit);
+  auto unmerged = tail_.entries_of(account, after_seq, limit);
+  auto reader = readers_->acquire();
+  auto entries = reader->read_entries(account, after_seq, limit);
+  // Fewer than `limit` from the index means it has no more of them: the tail continues.
+  uint64_t last = entries.empty() ? after_seq : entries.back().seq;
+  for (const auto& position : unmerged) {
+    if (entries.size() >= limit)
+      break;
+    if (position.seq <= last)
+      continue;
+    entries.push_back(unmerged_entry(*reader, account, position.seq, position.pos));
+    last = position.seq;
+  }
+  return entries;
 }
 
 uint64_t sqlite_journal::last_seq(const std::string& account) {
-  return readers_->acquire()->last_seq(account);
+  auto unmerged = tail_.last_seq(account);
+  auto merged = readers_->acquire()->last_seq(account);
+  return std::max(unmerged.value_or(0), merged);
 }
 
 std::optional<account_snapshot> sqlite_journal::latest_snapshot(const std::string& account) {
@@ -72,7 +107,17 @@ std::optional<account_snapshot> sqlite_journal::latest_snapshot(const std::strin
 }
 
 std::optional<idempotency_record> sqlite_journal::find_idempotency(const std::string& key) {
-  return readers_->acquire()->find_idempotency(key);
+  auto unmerged = tail_.position_of_key(key);
+  auto reader = readers_->acquire();
+  if (auto merged = reader->find_idempotency(key))
+    return merged;
+  if (!unmerged)
+    return std::nullopt;
+  auto record = reader->idempotency_at(*unmerged);
+  if (record.key != key)
+    throw journal_error("sqlite: corrupt idempotency: pos " + std::to_string(*unmerged) + " holds key " + record.key
+                        + ", not " + key);
+  return record;
 }
 
 std::vector<inflight_leg> sqlite_journal::inflight_legs() {
@@ -80,11 +125,15 @@ std::vector<inflight_leg> sqlite_journal::inflight_legs() {
 }
 
 std::vector<std::string> sqlite_journal::accounts() {
+  auto unmerged = tail_.accounts();
   auto reader = readers_->acquire();
-  std::vector<std::string> result;
+  std::vector<std::string> merged;
   // Starts below every id: an account is never empty (the writer refuses that).
-  for (auto account = reader->next_account(""); account; account = reader->next_account(result.back()))
-    result.push_back(std::move(*account));
+  for (auto account = reader->next_account(""); account; account = reader->next_account(merged.back()))
+    merged.push_back(std::move(*account));
+  std::vector<std::string> result;
+  result.reserve(merged.size() + unmerged.size());
+  std::set_union(merged.begin(), merged.end(), unmerged.begin(), unmerged.end(), std::back_inserter(result));
   return result;
 }
 
@@ -92,7 +141,7 @@ void sqlite_journal::scan_entries(const std::function<bool(const journal_entry&)
   std::string account;
   uint64_t seq = 0;
   while (true) {
-    auto page = readers_->acquire()->entries_after(account, seq, scan_page_entries_max);
+    auto page = scan_page(account, seq);
     for (const auto& entry : page)
       if (!visit(entry))
         return;
@@ -101,6 +150,34 @@ void sqlite_journal::scan_entries(const std::function<bool(const journal_entry&)
     account = page.back().account;
     seq = page.back().seq;
   }
+}
+
+// The first scan_page_entries_max entries after (account, seq) of index and tail together:
+// both come sorted by (account, seq), so this is the merge step of a merge sort.
+std::vector<journal_entry> sqlite_journal::scan_page(const std::string& account, uint64_t seq) {
+  auto unmerged = tail_.entries_after(account, seq, scan_page_entries_max);
+  auto reader = readers_->acquire();
+  auto merged = reader->entries_after(account, seq, scan_page_entries_max);
+  std::vector<journal_entry> page;
+  page.reserve(scan_page_entries_max);
+  auto next_merged = merged.begin();
+  auto next_unmerged = unmerged.begin();
+  while (page.size() < scan_page_entries_max && (next_merged != merged.end() || next_unmerged != unmerged.end())) {
+    bool take_merged = next_unmerged == unmerged.end()
+                       || (next_merged != merged.end() && comes_before(*next_merged, *next_unmerged));
+    if (take_merged) {
+      page.push_back(std::move(*next_merged++));
+      continue;
+    }
+    if (next_merged != merged.end() && next_merged->account == next_unmerged->account
+        && next_merged->seq == next_unmerged->seq) {
+      ++next_unmerged;  // merged since the tail was copied: the index row is the same row
+      continue;
+    }
+    page.push_back(unmerged_entry(*reader, next_unmerged->account, next_unmerged->seq, next_unmerged->pos));
+    ++next_unmerged;
+  }
+  return page;
 }
 
 bool sqlite_journal::healthy() {

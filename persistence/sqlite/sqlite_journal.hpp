@@ -1,5 +1,12 @@
 // The embedded journal: one SQLite file in WAL mode. append() writes on its own connection;
 // reads use a small pool of read-only connections, so they never wait for a commit's fsync.
+//
+// The file is an append-only log (entries and idempotency records in arrival order) whose
+// indexes by (account, seq) and by key are filled by a bulk merge every index_merge_rows
+// rows. Reads combine the merged index with the unmerged tail that this object keeps in
+// memory (sqlite_journal_tail). Another process opening the same file (`ledgerflow check`
+// beside a running node) loads the tail as it is then and sees at least everything committed
+// before it opened; it may only read.
 #pragma once
 
 #include <atomic>
@@ -8,6 +15,7 @@
 #include <string>
 
 #include "persistence/journal.hpp"
+#include "persistence/sqlite/sqlite_journal_tail.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"
 
 namespace ledgerflow {
@@ -39,9 +47,11 @@ public:
 
 private:
   sqlite_journal(std::string path, const sqlite_options& options);
+  std::vector<journal_entry> scan_page(const std::string& account, uint64_t seq);
 
   const std::string path_;
   std::mutex writer_mutex_;  // append() has one caller at a time; this makes sure of it
+  sqlite_journal_tail tail_;  // before the writer, which fills it
   std::unique_ptr<sqlite_journal_writer> writer_;
   std::unique_ptr<sqlite_reader_pool> readers_;  // after the writer: closes before it
   std::atomic<bool> failed_{false};

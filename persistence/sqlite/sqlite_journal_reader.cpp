@@ -10,8 +10,13 @@ namespace ledgerflow {
 namespace {
 
 constexpr const char* entry_columns =
-  "account, seq, kind, bucket, amount, available_after, held_after, cause_kind, cause_id,"
-  " counterparty_account, counterparty_bucket, hold_id, ts_us";
+  "e.account, e.seq, e.kind, e.bucket, e.amount, e.available_after, e.held_after, e.cause_kind, e.cause_id,"
+  " e.counterparty_account, e.counterparty_bucket, e.hold_id, e.ts_us";
+
+// CROSS JOIN keeps SQLite's planner from reordering: walk the index, then fetch each row by pos.
+constexpr const char* indexed_entries = " FROM entry_index AS i CROSS JOIN entries AS e ON e.pos = i.pos";
+
+constexpr const char* idempotency_columns = "d.key, d.request_hash, d.response, d.created_us";
 
 // Bounds a reserve() so a huge `limit` does not allocate before any row is read.
 constexpr size_t reserve_entries_max = 1'024;
@@ -63,6 +68,11 @@ journal_entry entry_from_row(const sqlite_statement& row) {
   return entry;
 }
 
+idempotency_record record_from_row(const sqlite_statement& row) {
+  return idempotency_record{std::string(row.column_text(0)), std::string(row.column_text(1)),
+                            std::string(row.column_text(2)), row.column_int64(3)};
+}
+
 inflight_leg leg_from_row(const sqlite_statement& row) {
   inflight_leg leg;
   leg.transfer_id = row.column_text(0);
@@ -83,21 +93,24 @@ inflight_leg leg_from_row(const sqlite_statement& row) {
 
 sqlite_journal_reader::sqlite_journal_reader(const std::string& path, const sqlite_options& options)
   : connection_(open_for_reading(path, options)),
-    read_entries_(connection_.get(), std::string("SELECT ") + entry_columns
-                                       + " FROM entries WHERE account = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
-    // A row value comparison walks the primary key from (account, seq) onwards.
-    entries_after_(connection_.get(), std::string("SELECT ") + entry_columns
-                                        + " FROM entries WHERE (account, seq) > (?1, ?2)"
-                                          " ORDER BY account, seq LIMIT ?3"),
-    last_seq_(connection_.get(), "SELECT max(seq) FROM entries WHERE account = ?1"),
+    read_entries_(connection_.get(), std::string("SELECT ") + entry_columns + indexed_entries
+                                       + " WHERE i.account = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3"),
+    // A row value comparison walks the index from (account, seq) onwards.
+    entries_after_(connection_.get(), std::string("SELECT ") + entry_columns + indexed_entries
+                                        + " WHERE (i.account, i.seq) > (?1, ?2) ORDER BY i.account, i.seq LIMIT ?3"),
+    last_seq_(connection_.get(), "SELECT max(seq) FROM entry_index WHERE account = ?1"),
     latest_snapshot_(connection_.get(), "SELECT body FROM snapshots WHERE account = ?1"),
-    find_idempotency_(connection_.get(),
-                      "SELECT key, request_hash, response, created_us FROM idempotency WHERE key = ?1"),
+    find_idempotency_(connection_.get(), std::string("SELECT ") + idempotency_columns
+                                           + " FROM idempotency_index AS x CROSS JOIN idempotency AS d"
+                                             " ON d.pos = x.pos WHERE x.key = ?1"),
     inflight_legs_(connection_.get(),
                    "SELECT transfer_id, from_account, from_bucket, from_seq, to_account, to_bucket, asset_code,"
                    " amount, idempotency_key, request_hash, ts_us FROM inflight_legs ORDER BY transfer_id"),
     // One seek per account: SQLite has no skip scan for DISTINCT without statistics.
-    next_account_(connection_.get(), "SELECT account FROM entries WHERE account > ?1 ORDER BY account LIMIT 1"),
+    next_account_(connection_.get(), "SELECT account FROM entry_index WHERE account > ?1 ORDER BY account LIMIT 1"),
+    entry_at_(connection_.get(), std::string("SELECT ") + entry_columns + " FROM entries AS e WHERE e.pos = ?1"),
+    idempotency_at_(connection_.get(),
+                    std::string("SELECT ") + idempotency_columns + " FROM idempotency AS d WHERE d.pos = ?1"),
     probe_(connection_.get(), "PRAGMA user_version") {}
 
 std::vector<journal_entry> sqlite_journal_reader::read_entries(const std::string& account, uint64_t after_seq,
@@ -151,8 +164,7 @@ std::optional<idempotency_record> sqlite_journal_reader::find_idempotency(const 
   use->bind(1, key);
   if (!use->step())
     return std::nullopt;
-  return idempotency_record{std::string(use->column_text(0)), std::string(use->column_text(1)),
-                            std::string(use->column_text(2)), use->column_int64(3)};
+  return record_from_row(find_idempotency_);
 }
 
 std::vector<inflight_leg> sqlite_journal_reader::inflight_legs() {
@@ -169,6 +181,22 @@ std::optional<std::string> sqlite_journal_reader::next_account(const std::string
   if (!use->step())
     return std::nullopt;
   return std::string(use->column_text(0));
+}
+
+journal_entry sqlite_journal_reader::entry_at(int64_t pos) {
+  sqlite_statement_use use(entry_at_);
+  use->bind(1, pos);
+  if (!use->step())
+    throw_corrupt("entries", "no row at pos " + std::to_string(pos) + ", which the unmerged tail names");
+  return entry_from_row(entry_at_);
+}
+
+idempotency_record sqlite_journal_reader::idempotency_at(int64_t pos) {
+  sqlite_statement_use use(idempotency_at_);
+  use->bind(1, pos);
+  if (!use->step())
+    throw_corrupt("idempotency", "no row at pos " + std::to_string(pos) + ", which the unmerged tail names");
+  return record_from_row(idempotency_at_);
 }
 
 void sqlite_journal_reader::probe() {

@@ -1,6 +1,9 @@
 // One read connection of the SQLite journal and its prepared queries. WAL lets it read the
 // last committed state while the writer appends; each query is its own read transaction,
 // so a batch is seen whole or not at all. Not thread-safe: sqlite_reader_pool lends it out.
+//
+// The by-account and by-key queries see merged rows only (they go through entry_index and
+// idempotency_index); sqlite_journal adds the unmerged tail, fetching its rows by pos.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +32,10 @@ public:
   std::vector<inflight_leg> inflight_legs();
   // The smallest account with entries that sorts after `account`.
   std::optional<std::string> next_account(const std::string& account);
+  // The rows at these positions of the log. Throws journal_error when there is none: the
+  // caller learnt the position from the tail, which only holds committed rows.
+  journal_entry entry_at(int64_t pos);
+  idempotency_record idempotency_at(int64_t pos);
   // Throws journal_error unless the file can be read.
   void probe();
 
@@ -43,6 +50,8 @@ private:
   sqlite_statement find_idempotency_;
   sqlite_statement inflight_legs_;
   sqlite_statement next_account_;
+  sqlite_statement entry_at_;
+  sqlite_statement idempotency_at_;
   sqlite_statement probe_;
 };
 

@@ -17,13 +17,28 @@ entry_positions::const_iterator first_after(const entry_positions& positions, ui
 
 } // namespace
 
+sqlite_journal_tail::account_state& sqlite_journal_tail::state_of(std::string_view account) {
+  auto found = accounts_.find(std::string(account));
+  if (found != accounts_.end())
+    return found->second;
+  return accounts_.emplace(std::string(account), account_state{}).first->second;
+}
+
 void sqlite_journal_tail::add(const std::vector<account_entry_position>& entries,
                               const std::vector<key_position>& keys) {
   std::unique_lock<std::shared_mutex> lock(mutex_);
   for (const auto& entry : entries) {
-    auto& positions = entries_[entry.account];
-    assert(positions.empty() || (entry.seq == positions.back().seq + 1 && entry.pos > positions.back().pos));
-    positions.push_back({entry.seq, entry.pos});
+    auto found = accounts_.find(entry.account);
+    if (found == accounts_.end())
+      found = accounts_.emplace(entry.account, account_state{}).first;  // loading at open: no head yet
+    else
+      assert(entry.seq == found->second.head + 1);
+    auto& state = found->second;
+    assert(state.unmerged.empty() || entry.pos > state.unmerged.back().pos);
+    if (state.unmerged.empty())
+      unmerged_accounts_.insert(found->first);
+    state.unmerged.push_back({entry.seq, entry.pos});
+    state.head = entry.seq;
   }
   entry_count_ += entries.size();
   for (const auto& key : keys) {
@@ -32,9 +47,19 @@ void sqlite_journal_tail::add(const std::vector<account_entry_position>& entries
   }
 }
 
-void sqlite_journal_tail::clear() {
+void sqlite_journal_tail::remember_head(std::string_view account, uint64_t seq) {
   std::unique_lock<std::shared_mutex> lock(mutex_);
-  entries_.clear();
+  state_of(account).head = seq;
+}
+
+void sqlite_journal_tail::clear_merged() {
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  unmerged_accounts_.clear();
+  if (accounts_.size() > heads_max_)
+    accounts_.clear();  // cheaper than tracking recency: each head is one index lookup away
+  else
+    for (auto& [account, state] : accounts_)
+      state.unmerged.clear();
   keys_.clear();
   entry_count_ = 0;
 }
@@ -53,10 +78,10 @@ std::vector<sqlite_journal_tail::entry_position> sqlite_journal_tail::entries_of
                                                                                  uint64_t after_seq,
                                                                                  size_t limit) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
-  auto found = entries_.find(account);
-  if (found == entries_.end())
+  auto found = accounts_.find(account);
+  if (found == accounts_.end())
     return {};
-  const auto& positions = found->second;
+  const auto& positions = found->second.unmerged;
   auto first = first_after(positions, after_seq);
   auto count = std::min(limit, static_cast<size_t>(positions.end() - first));
   return {first, first + static_cast<std::ptrdiff_t>(count)};
@@ -66,21 +91,22 @@ std::vector<sqlite_journal_tail::account_entry_position>
 sqlite_journal_tail::entries_after(const std::string& account, uint64_t seq, size_t limit) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
   std::vector<account_entry_position> page;
-  for (auto it = entries_.lower_bound(account); it != entries_.end() && page.size() < limit; ++it) {
-    const auto& positions = it->second;
-    auto first = it->first == account ? first_after(positions, seq) : positions.begin();
+  for (auto it = unmerged_accounts_.lower_bound(account); it != unmerged_accounts_.end() && page.size() < limit;
+       ++it) {
+    const auto& positions = accounts_.find(std::string(*it))->second.unmerged;
+    auto first = *it == account ? first_after(positions, seq) : positions.begin();
     for (; first != positions.end() && page.size() < limit; ++first)
-      page.push_back({it->first, first->seq, first->pos});
+      page.push_back({std::string(*it), first->seq, first->pos});
   }
   return page;
 }
 
-std::optional<uint64_t> sqlite_journal_tail::last_seq(const std::string& account) const {
+std::optional<uint64_t> sqlite_journal_tail::last_seq(std::string_view account) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
-  auto found = entries_.find(account);
-  if (found == entries_.end())
+  auto found = accounts_.find(std::string(account));
+  if (found == accounts_.end())
     return std::nullopt;
-  return found->second.back().seq;
+  return found->second.head;
 }
 
 std::optional<int64_t> sqlite_journal_tail::position_of_key(const std::string& key) const {
@@ -93,11 +119,26 @@ std::optional<int64_t> sqlite_journal_tail::position_of_key(const std::string& k
 
 std::vector<std::string> sqlite_journal_tail::accounts() const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
-  std::vector<std::string> result;
-  result.reserve(entries_.size());
-  for (const auto& [account, positions] : entries_)
-    result.push_back(account);
-  return result;
+  return {unmerged_accounts_.begin(), unmerged_accounts_.end()};
+}
+
+void sqlite_journal_tail::visit_in_index_order(
+  const std::function<void(const std::string&, const entry_position&)>& visit_entry,
+  const std::function<void(const std::string&, int64_t)>& visit_key) const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  for (auto account : unmerged_accounts_) {
+    const auto& [name, state] = *accounts_.find(std::string(account));
+    for (const auto& position : state.unmerged)
+      visit_entry(name, position);
+  }
+  // Sorted here, once per merge, rather than kept sorted on every append.
+  std::vector<const std::pair<const std::string, int64_t>*> keys;
+  keys.reserve(keys_.size());
+  for (const auto& key : keys_)
+    keys.push_back(&key);
+  std::sort(keys.begin(), keys.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* key : keys)
+    visit_key(key->first, key->second);
 }
 
 } // namespace ledgerflow

@@ -1,7 +1,7 @@
-// The unmerged tail of the SQLite journal: where each entry and idempotency record appended
-// since the last index merge sits in the log (its pos), by account and by key. The rows
-// themselves are on disk; only their positions are kept here, until a merge puts them into
-// entry_index and idempotency_index and clears the tail.
+// What the SQLite journal keeps in memory beside its append-only file: the unmerged tail
+// (where each entry and idempotency record appended since the last index merge sits in the
+// log, by account and by key) and each account's head (its last seq), which outlives merges
+// so a batch's density check needs no read for an account seen before.
 //
 // Readers combine a copy of the tail with the on-disk indexes, and they must take the copy
 // FIRST, then read the index. Why that is enough: a merge only ever moves rows from the tail
@@ -10,15 +10,17 @@
 // two is then every row up to a batch boundary, with no gap; a row in both (merged after the
 // copy was taken) is the same row, and readers drop the second sight of it.
 //
-// Thread-safety: one writer thread calls add() and clear(); any thread calls the rest.
+// Thread-safety: one writer thread calls the non-const functions; any thread the const ones.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -40,29 +42,50 @@ public:
     int64_t pos = 0;
   };
 
-  // Adds one committed batch. Each account's entries continue its sequence (the writer checked).
+  // `heads_max`: accounts whose head is kept once their entries are merged; see clear_merged().
+  explicit sqlite_journal_tail(size_t heads_max) : heads_max_(heads_max) {}
+
+  // Adds one committed batch. Each account's entries continue its head (the writer checked).
   void add(const std::vector<account_entry_position>& entries, const std::vector<key_position>& keys);
-  // Forgets everything, once a merge has committed it into the indexes.
-  void clear();
+  // Records the head of an account the writer looked up in the index (it has no unmerged entry).
+  void remember_head(std::string_view account, uint64_t seq);
+  // Forgets the unmerged positions once a merge has committed them into the indexes. Heads
+  // stay, unless there are more than heads_max: then they go and are looked up again.
+  void clear_merged();
 
   size_t entry_count() const;
   size_t key_count() const;
 
   // The copies readers take. Each is a consistent cut of the tail.
-  // The account's entries with seq > after_seq, in seq order, at most `limit`.
+  // The account's unmerged entries with seq > after_seq, in seq order, at most `limit`.
   std::vector<entry_position> entries_of(const std::string& account, uint64_t after_seq, size_t limit) const;
-  // Entries after (account, seq) in (account, seq) order, at most `limit`: a page of a scan.
+  // Unmerged entries after (account, seq) in (account, seq) order, at most `limit`: a scan page.
   std::vector<account_entry_position> entries_after(const std::string& account, uint64_t seq, size_t limit) const;
-  // The account's highest seq in the tail (none when the tail has no entry of it).
-  std::optional<uint64_t> last_seq(const std::string& account) const;
+  // The account's last seq when known here (merged or not); none means "ask the index".
+  std::optional<uint64_t> last_seq(std::string_view account) const;
   std::optional<int64_t> position_of_key(const std::string& key) const;
-  // Every account with an entry in the tail, in id order.
+  // Every account with an unmerged entry, in id order.
   std::vector<std::string> accounts() const;
 
+  // Walks the unmerged tail in index order, entries by (account, seq) and keys by key: what a
+  // merge inserts. The visitors must not call back into the tail.
+  void visit_in_index_order(const std::function<void(const std::string&, const entry_position&)>& visit_entry,
+                            const std::function<void(const std::string&, int64_t)>& visit_key) const;
+
 private:
+  struct account_state {
+    uint64_t head = 0;
+    std::vector<entry_position> unmerged;  // in seq order
+  };
+  account_state& state_of(std::string_view account);
+
+  const size_t heads_max_;
   mutable std::shared_mutex mutex_;
-  // Ordered by account so a scan can walk it alongside the index; each vector in seq order.
-  std::map<std::string, std::vector<entry_position>, std::less<>> entries_;
+  // Hashed: the hot path looks accounts up one by one, several thousand times a batch.
+  std::unordered_map<std::string, account_state> accounts_;
+  // The accounts with unmerged entries, ordered for scans and merges. Views of accounts_ keys
+  // (stable: unordered_map never moves its nodes).
+  std::set<std::string_view> unmerged_accounts_;
   std::unordered_map<std::string, int64_t> keys_;
   size_t entry_count_ = 0;
 };

@@ -1,7 +1,9 @@
 #include "persistence/sqlite/sqlite_journal_writer.hpp"
 
+#include <cassert>
 #include <cstdint>
 #include <limits>
+#include <unordered_set>
 
 #include "persistence/sqlite/sqlite_schema.hpp"
 #include "protocols/snapshot_codec.hpp"
@@ -38,11 +40,18 @@ sqlite_connection open_for_writing(const std::string& path, const sqlite_options
 
 } // namespace
 
-sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqlite_options& options)
-  : connection_(open_for_writing(path, options)),
+sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqlite_options& options,
+                                             sqlite_journal_tail& tail)
+  : index_merge_rows_(options.index_merge_rows),
+    connection_(open_for_writing(path, options)),
+    tail_(tail),
     begin_(connection_.get(), "BEGIN IMMEDIATE"),
     commit_(connection_.get(), "COMMIT"),
-    last_seq_(connection_.get(), "SELECT max(seq) FROM entries WHERE account = ?1"),
+    // Both are the last row of a rowid table: one step down the right edge of each B-tree.
+    log_ends_(connection_.get(), "SELECT (SELECT coalesce(max(pos), 0) FROM entries),"
+                                 " (SELECT coalesce(max(pos), 0) FROM idempotency)"),
+    indexed_last_seq_(connection_.get(), "SELECT max(seq) FROM entry_index WHERE account = ?1"),
+    indexed_key_(connection_.get(), "SELECT 1 FROM idempotency_index WHERE key = ?1"),
     insert_entry_(connection_.get(),
                   "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
                   " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
@@ -59,21 +68,61 @@ sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqli
                 "INSERT INTO inflight_legs (transfer_id, from_account, from_bucket, from_seq, to_account,"
                 " to_bucket, asset_code, amount, idempotency_key, request_hash, ts_us)"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
-    delete_leg_(connection_.get(), "DELETE FROM inflight_legs WHERE transfer_id = ?1") {}
+    delete_leg_(connection_.get(), "DELETE FROM inflight_legs WHERE transfer_id = ?1"),
+    merger_(connection_) {
+  load_tail();
+}
+
+// What a crash between a batch's commit and the next merge leaves: rows past the merged
+// positions. Read, not merged, so opening needs no write (and no write lock). One read
+// transaction, so the tail and the log ends describe the same moment.
+void sqlite_journal_writer::load_tail() {
+  sqlite_statement entries(connection_.get(), "SELECT account, seq, pos FROM entries WHERE pos > ?1 ORDER BY pos");
+  sqlite_statement keys(connection_.get(), "SELECT key, pos FROM idempotency WHERE pos > ?1 ORDER BY pos");
+  connection_.execute("BEGIN", "begin reading the unmerged tail");
+  try {
+    merged_known_ = merger_.merged();
+    written_rows rows;
+    entries.bind(1, merged_known_.entries);
+    for (sqlite_statement_use use(entries); use->step();)
+      rows.entries.push_back({std::string(use->column_text(0)), static_cast<uint64_t>(use->column_int64(1)),
+                              use->column_int64(2)});
+    keys.bind(1, merged_known_.idempotency);
+    for (sqlite_statement_use use(keys); use->step();)
+      rows.keys.push_back({std::string(use->column_text(0)), use->column_int64(1)});
+    {
+      sqlite_statement_use use(log_ends_);
+      use->step();
+      log_ends_known_ = {use->column_int64(0), use->column_int64(1)};
+    }
+    if (merged_known_.entries > log_ends_known_.entries || merged_known_.idempotency > log_ends_known_.idempotency)
+      throw journal_error("sqlite: corrupt journal_meta: the indexes reach past the end of the log");
+    connection_.execute("COMMIT", "end reading the unmerged tail");
+    tail_.add(rows.entries, rows.keys);
+  } catch (...) {
+    rollback();
+    throw;
+  }
+}
 
 void sqlite_journal_writer::append(const append_batch& batch) {
   if (batch.empty())
     return;
   // Checked before the transaction: a batch that contradicts itself never touches the file.
   auto runs = plan_runs(batch.entries);
+  check_keys_distinct(batch.idempotency_records);
+  written_rows rows;
   begin_.run();
   try {
-    write(batch, runs);
+    rows = write(batch, runs);
     commit_.run();
   } catch (...) {
     rollback();
     throw;
   }
+  // Only a committed batch reaches the tail; a failed one leaves at most the heads it read.
+  publish(rows);
+  merge_if_due();
 }
 
 sqlite_journal_writer::account_runs sqlite_journal_writer::plan_runs(const std::vector<journal_entry>& entries) {
@@ -94,12 +143,26 @@ sqlite_journal_writer::account_runs sqlite_journal_writer::plan_runs(const std::
   return runs;
 }
 
-void sqlite_journal_writer::write(const append_batch& batch, const account_runs& runs) {
+void sqlite_journal_writer::check_keys_distinct(const std::vector<idempotency_record>& records) {
+  std::unordered_set<std::string_view> seen;
+  for (const auto& record : records)
+    if (!seen.insert(record.key).second)
+      throw journal_conflict("append: idempotency key " + record.key + " appears twice in the batch");
+}
+
+sqlite_journal_writer::written_rows sqlite_journal_writer::write(const append_batch& batch,
+                                                                 const account_runs& runs) {
+  check_log_ends();
   check_heads(runs);
-  for (const auto& entry : batch.entries)
-    insert_entry(entry);
   for (const auto& record : batch.idempotency_records)
-    insert_idempotency(record);
+    check_key_unused(record);
+  written_rows rows;
+  rows.entries.reserve(batch.entries.size());
+  for (const auto& entry : batch.entries)
+    rows.entries.push_back({entry.account, entry.seq, insert_entry(entry)});
+  rows.keys.reserve(batch.idempotency_records.size());
+  for (const auto& record : batch.idempotency_records)
+    rows.keys.push_back({record.key, insert_idempotency(record)});
   for (const auto& snapshot : batch.snapshots)
     upsert_snapshot(snapshot);
   // Opened before closed: a transfer whose two legs share a batch leaves no in-flight row.
@@ -109,19 +172,27 @@ void sqlite_journal_writer::write(const append_batch& batch, const account_runs&
     delete_leg_.bind(1, transfer_id);
     delete_leg_.run();
   }
+  return rows;
 }
 
-// Density against what is stored, inside the batch's transaction: one primary-key seek per
-// account per batch. The primary key still refuses a duplicate if this were ever bypassed.
+// The heads and the tail describe the log this writer wrote. Had another process appended,
+// the density checks below would pass on stale heads and the duplicate would surface only at
+// the merge; so a log that grew behind this writer's back stops it here, before any write.
+void sqlite_journal_writer::check_log_ends() {
+  sqlite_statement_use use(log_ends_);
+  use->step();
+  sqlite_log_positions ends{use->column_int64(0), use->column_int64(1)};
+  if (ends.entries != log_ends_known_.entries || ends.idempotency != log_ends_known_.idempotency)
+    throw journal_error("append: another process has written to the journal since this one opened it "
+                        "(log ends at entry " + std::to_string(ends.entries) + ", expected "
+                        + std::to_string(log_ends_known_.entries) + "); a journal file takes one writer");
+}
+
+// Density against what is stored, inside the batch's transaction. A warm account costs no
+// read; the merged index's primary key refuses a duplicate if this were ever bypassed.
 void sqlite_journal_writer::check_heads(const account_runs& runs) {
   for (const auto& [account, run] : runs) {
-    uint64_t stored = 0;
-    {
-      sqlite_statement_use query(last_seq_);
-      query->bind(1, account);
-      if (query->step() && !query->column_is_null(0))
-        stored = static_cast<uint64_t>(query->column_int64(0));
-    }
+    uint64_t stored = stored_head(account);
     if (run.first_seq != stored + 1)
       throw journal_conflict("append: " + std::string(account) + " batch starts at seq "
                              + std::to_string(run.first_seq) + " but the journal ends at seq "
@@ -129,7 +200,34 @@ void sqlite_journal_writer::check_heads(const account_runs& runs) {
   }
 }
 
-void sqlite_journal_writer::insert_entry(const journal_entry& entry) {
+// The account's last seq: the tail knows it for every account seen since open (unless it
+// dropped its heads); otherwise every entry of the account is merged, so the index knows.
+uint64_t sqlite_journal_writer::stored_head(std::string_view account) {
+  if (auto head = tail_.last_seq(account))
+    return *head;
+  uint64_t head = 0;
+  {
+    sqlite_statement_use query(indexed_last_seq_);
+    query->bind(1, account);
+    if (query->step() && !query->column_is_null(0))
+      head = static_cast<uint64_t>(query->column_int64(0));
+  }
+  tail_.remember_head(account, head);
+  return head;
+}
+
+void sqlite_journal_writer::check_key_unused(const idempotency_record& record) {
+  bool stored = tail_.position_of_key(record.key).has_value();
+  if (!stored) {
+    sqlite_statement_use query(indexed_key_);
+    query->bind(1, record.key);
+    stored = query->step();
+  }
+  if (stored)
+    throw journal_conflict("append: idempotency key " + record.key + " is already stored");
+}
+
+int64_t sqlite_journal_writer::insert_entry(const journal_entry& entry) {
   // The decimal strings must outlive run(): they are bound without a copy.
   auto amount = to_decimal_string(entry.amount);
   auto available_after = to_decimal_string(entry.available_after);
@@ -149,18 +247,16 @@ void sqlite_journal_writer::insert_entry(const journal_entry& entry) {
   insert.bind(12, entry.hold_id);
   insert.bind(13, entry.timestamp_us);
   insert.run();
+  return sqlite3_last_insert_rowid(connection_.get());
 }
 
-void sqlite_journal_writer::insert_idempotency(const idempotency_record& record) {
+int64_t sqlite_journal_writer::insert_idempotency(const idempotency_record& record) {
   insert_idempotency_.bind(1, record.key);
   insert_idempotency_.bind(2, record.request_hash);
   insert_idempotency_.bind(3, record.response);
   insert_idempotency_.bind(4, record.created_us);
-  try {
-    insert_idempotency_.run();
-  } catch (const journal_conflict& conflict) {
-    throw journal_conflict("append: idempotency key " + record.key + " is already stored: " + conflict.what());
-  }
+  insert_idempotency_.run();
+  return sqlite3_last_insert_rowid(connection_.get());
 }
 
 void sqlite_journal_writer::upsert_snapshot(const account_snapshot& snapshot) {
@@ -194,6 +290,30 @@ void sqlite_journal_writer::insert_leg(const inflight_leg& leg) {
   } catch (const journal_conflict& conflict) {
     throw journal_conflict("append: transfer " + leg.transfer_id + " is already in flight: " + conflict.what());
   }
+}
+
+void sqlite_journal_writer::publish(const written_rows& rows) {
+  tail_.add(rows.entries, rows.keys);  // the heads move with the entries
+  if (!rows.entries.empty())
+    log_ends_known_.entries = rows.entries.back().pos;
+  if (!rows.keys.empty())
+    log_ends_known_.idempotency = rows.keys.back().pos;
+}
+
+// Runs right after a commit, in its own transaction, so the batch that tips the tail over
+// the threshold pays for the merge (a pause of its ack), not every batch a little.
+void sqlite_journal_writer::merge_if_due() {
+  auto entries = tail_.entry_count();
+  auto keys = tail_.key_count();
+  if ((entries == 0 && keys == 0) || (entries < index_merge_rows_ && keys < index_merge_rows_))
+    return;
+  // Positions are dense (rowids are max + 1, and only this writer appends), so the tail holds
+  // exactly the rows between the merged position and the end of each log.
+  assert(static_cast<int64_t>(entries) == log_ends_known_.entries - merged_known_.entries);
+  assert(static_cast<int64_t>(keys) == log_ends_known_.idempotency - merged_known_.idempotency);
+  merger_.merge(tail_, merged_known_, log_ends_known_);
+  merged_known_ = log_ends_known_;
+  tail_.clear_merged();
 }
 
 void sqlite_journal_writer::rollback() noexcept {

@@ -50,18 +50,16 @@ private:
   void check_log_ends();
   void check_heads(const account_runs& runs);
   uint64_t stored_head(std::string_view account);
-  void remember_head(std::string_view account, uint64_t seq);
   void check_key_unused(const idempotency_record& record);
   int64_t insert_entry(const journal_entry& entry);
   int64_t insert_idempotency(const idempotency_record& record);
   void upsert_snapshot(const account_snapshot& snapshot);
   void insert_leg(const inflight_leg& leg);
-  void publish(const written_rows& rows, const account_runs& runs);
+  void publish(const written_rows& rows);
   void merge_if_due();
   void rollback() noexcept;
 
   const size_t index_merge_rows_;
-  const size_t head_cache_accounts_max_;
   sqlite_connection connection_;
   sqlite_journal_tail& tail_;
   sqlite_statement begin_;
@@ -77,8 +75,8 @@ private:
   sqlite_index_merger merger_;
   // The highest pos this writer knows in each log table; the file must agree at each batch.
   sqlite_log_positions log_ends_known_;
-  // Each account's last seq, so a batch's density check needs no read for a warm account.
-  std::unordered_map<std::string, uint64_t> heads_;
+  // How far the indexes reach: the tail holds exactly the rows after this, up to the ends.
+  sqlite_log_positions merged_known_;
 };
 
 } // namespace ledgerflow

@@ -25,14 +25,18 @@ struct sqlite_options {
   // Entry rows (or idempotency records) appended since the last index merge after which an
   // append merges them into the indexes. Larger means fewer, bigger merges (more rows per
   // touched index page) but a longer pause for the batch that runs the merge, more memory
-  // for the unmerged tail, and a longer scan at open.
+  // for the unmerged tail, and a longer scan at open. Measured (10,000 accounts, 1M
+  // transfers): 100k ~81k transfers/s, 200k ~85-90k with ~0.3-0.7 s merges, 800k ~97k with
+  // ~1.4 s merges. Each merge touches about one index page per account it covers.
   size_t index_merge_rows = 200'000;
-  // Accounts whose last seq the writer remembers; past this the cache is dropped and refilled
-  // from the index one lookup per account, so memory stays bounded with millions of accounts.
+  // Accounts whose last seq the journal remembers between merges (so a batch's density check
+  // reads nothing for them). Past this, a merge drops them all and they are refilled from the
+  // index one lookup per account, so memory stays bounded with millions of accounts.
   size_t head_cache_accounts_max = 1'000'000;
   // WAL pages after which a commit copies the log back into the database (a checkpoint,
   // with its own fsync). SQLite's 1,000 would checkpoint after nearly every large batch;
   // a bigger log costs disk space and a longer replay after a crash, not correctness.
+  // Measured with the append-only layout: 4 Ki pages ~4% slower than this, 64 Ki ~2% faster.
   uint32_t wal_autocheckpoint_pages = 16 * 1024;
   // Reads run on their own connections, so they never wait for the writer; this bounds them.
   size_t read_connections_max = 4;

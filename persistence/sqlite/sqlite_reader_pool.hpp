@@ -26,6 +26,7 @@ public:
     lease& operator=(const lease&) = delete;
 
     sqlite_journal_reader* operator->() const { return reader_.get(); }
+    sqlite_journal_reader& operator*() const { return *reader_; }
 
   private:
     sqlite_reader_pool& pool_;

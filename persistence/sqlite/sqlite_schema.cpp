@@ -12,9 +12,9 @@ namespace {
 // Amounts are TEXT holding decimal minor units: 128 bits do not fit an SQLite INTEGER.
 // Empty strings mean "none" (no counterparty, no hold), so a row reads back exactly.
 // entries.kind is entry_kind's number (1 credit, 2 debit, 3 hold, 4 release, 5 post).
-// There are no secondary indexes: every read is by primary key, and inserts are the hot path.
-// (Step 2 reorganises entries and idempotency records; the comments above describe step 1.)
 // A snapshot row is replaced by a newer one: older ones can be rebuilt from the entries.
+// Step 1 had no secondary indexes (every read by primary key); step 2 keeps entries and
+// idempotency records in arrival order and indexes them apart, by a deferred merge.
 constexpr std::array<const char*, 2> migration_steps{{
   R"sql(
 CREATE TABLE entries (

@@ -2,8 +2,6 @@
 // SQLite has (the file, WAL, schema migrations, corrupt rows).
 #include "persistence/sqlite/sqlite_journal.hpp"
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -14,65 +12,32 @@
 
 #include "persistence/sqlite/sqlite_schema.hpp"
 #include "tests/persistence/journal_conformance.hpp"
+#include "tests/persistence/sqlite_file_access.hpp"
 
 namespace ledgerflow::test {
-
-// A directory under the system temp directory, removed with everything in it.
-class temp_directory {
-public:
-  temp_directory() {
-    auto pattern = (std::filesystem::temp_directory_path() / "ledgerflow-test-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~temp_directory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  temp_directory(const temp_directory&) = delete;
-  temp_directory& operator=(const temp_directory&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
 
 struct sqlite_store {
   temp_directory directory;
   std::unique_ptr<journal> open() { return sqlite_journal::open((directory.path() / "journal.db").string()); }
 };
 
-// Runs SQL on the file behind the journal's back, as an operator or a broken disk might.
-int execute(const std::filesystem::path& path, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
-  int code = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-  return code;
-}
-
-void tamper(const std::filesystem::path& path, const char* sql) {
-  REQUIRE(execute(path, sql) == SQLITE_OK);
-}
-
-std::string query_text(const std::filesystem::path& path, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK);
-  std::string result;
-  if (sqlite3_step(statement) == SQLITE_ROW)
-    result = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return result;
-}
+// The same suite with an index merge every few entries, so each case reads and checks across
+// merged and unmerged rows rather than from the unmerged tail alone.
+struct sqlite_store_merging_often {
+  temp_directory directory;
+  std::unique_ptr<journal> open() {
+    sqlite_options options;
+    options.index_merge_rows = 3;
+    return sqlite_journal::open((directory.path() / "journal.db").string(), options);
+  }
+};
 
 } // namespace ledgerflow::test
 
 TYPE_TO_STRING(ledgerflow::test::sqlite_store);
+TYPE_TO_STRING(ledgerflow::test::sqlite_store_merging_often);
 LEDGERFLOW_JOURNAL_CONFORMANCE(ledgerflow::test::sqlite_store);
+LEDGERFLOW_JOURNAL_CONFORMANCE(ledgerflow::test::sqlite_store_merging_often);
 
 using namespace ledgerflow;
 using test::temp_directory;
@@ -150,13 +115,18 @@ TEST_CASE("a corrupt snapshot body is a journal_error") {
   CHECK_THROWS_AS(ledger->latest_snapshot("user:alice"), journal_error);
 }
 
-TEST_CASE("the database refuses a duplicate seq even when it bypasses the batch checks") {
-  // The primary key is the last line: a row inserted behind the writer's back still blocks.
+TEST_CASE("the merged indexes refuse a duplicate even when it bypasses the batch checks") {
+  // The primary keys are the last line: rows inserted behind the writer's back still block.
   temp_directory directory;
   auto path = directory.path() / "journal.db";
-  auto ledger = sqlite_journal::open(path.string());
-  ledger->append(samples::batch_of(samples::entries("user:alice", 1, 1)));
-  CHECK(test::execute(path, "INSERT INTO entries SELECT * FROM entries") == SQLITE_CONSTRAINT);
+  sqlite_options options;
+  options.index_merge_rows = 1;  // every batch is merged at once
+  auto ledger = sqlite_journal::open(path.string(), options);
+  auto batch = samples::batch_of(samples::entries("user:alice", 1, 1));
+  batch.idempotency_records = {samples::record("k1")};
+  ledger->append(batch);
+  CHECK(test::execute(path, "INSERT INTO entry_index SELECT * FROM entry_index") == SQLITE_CONSTRAINT);
+  CHECK(test::execute(path, "INSERT INTO idempotency_index SELECT * FROM idempotency_index") == SQLITE_CONSTRAINT);
 }
 
 TEST_CASE("sqlite synchronous modes have names for the config file") {

@@ -1,0 +1,385 @@
+// The SQLite journal's append-only layout: rows appended in arrival order, indexes filled by a
+// bulk merge, the unmerged tail in memory. What must hold on every side of a merge, across a
+// crash before the merge, between a writer and a second process, and under concurrent reads.
+#include "persistence/sqlite/sqlite_journal.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "persistence/sqlite/sqlite_handle.hpp"
+#include "persistence/sqlite/sqlite_schema.hpp"
+#include "tests/persistence/journal_conformance.hpp"
+#include "tests/persistence/sqlite_file_access.hpp"
+
+using namespace ledgerflow;
+using test::temp_directory;
+
+namespace {
+
+sqlite_options merging_every(size_t rows) {
+  sqlite_options options;
+  options.index_merge_rows = rows;
+  options.synchronous = sqlite_synchronous::normal;  // durability is not what these cases test
+  return options;
+}
+
+constexpr size_t never = 1'000'000'000;
+
+int64_t merged_entries(const std::filesystem::path& path) {
+  return std::stoll(test::query_text(path, "SELECT value FROM journal_meta WHERE name = 'entry_index_merged_pos'"));
+}
+
+int64_t logged_entries(const std::filesystem::path& path) {
+  return std::stoll(test::query_text(path, "SELECT count(*) FROM entries"));
+}
+
+// What the journal should hold: every account's entries and every record, as appended.
+struct expected_journal {
+  std::map<std::string, std::vector<journal_entry>> entries;
+  std::vector<idempotency_record> records;
+
+  // Appends `count` entries to each account, and one record per account, as one batch.
+  append_batch next_batch(const std::vector<std::string>& accounts, size_t count) {
+    append_batch batch;
+    for (const auto& account : accounts) {
+      auto more = samples::entries(account, entries[account].size() + 1, count);
+      samples::add(batch.entries, more);
+      samples::add(entries[account], more);
+      batch.idempotency_records.push_back(samples::record("k-" + std::to_string(records.size())));
+      records.push_back(batch.idempotency_records.back());
+    }
+    return batch;
+  }
+
+  std::vector<journal_entry> all() const {
+    std::vector<journal_entry> result;
+    for (const auto& [account, list] : entries)
+      samples::add(result, list);
+    return result;
+  }
+};
+
+// Every read the journal offers, compared with what was appended.
+void check_reads(journal& ledger, const expected_journal& expected) {
+  std::vector<std::string> accounts;
+  for (const auto& [account, list] : expected.entries) {
+    CAPTURE(account);
+    accounts.push_back(account);
+    CHECK(conformance::all_entries(ledger, account) == list);
+    CHECK(ledger.last_seq(account) == list.size());
+    for (size_t after : {size_t{0}, size_t{1}, list.size() / 2, list.size() - 1})
+      for (size_t limit : {size_t{1}, size_t{2}, size_t{5}}) {
+        auto first = list.begin() + static_cast<std::ptrdiff_t>(after);
+        auto last = first + static_cast<std::ptrdiff_t>(std::min(limit, list.size() - after));
+        CHECK(ledger.read_entries(account, after, limit) == std::vector<journal_entry>(first, last));
+      }
+  }
+  CHECK(ledger.accounts() == accounts);
+  CHECK(conformance::scanned(ledger) == expected.all());
+  for (const auto& record : expected.records) {
+    auto found = ledger.find_idempotency(record.key);
+    REQUIRE(found);
+    CHECK(*found == record);
+  }
+}
+
+} // namespace
+
+TEST_CASE("reads are the same before, across and after every index merge") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto ledger = sqlite_journal::open(path.string(), merging_every(5));
+  expected_journal expected;
+  bool saw_merged = false;
+  bool saw_tail_beside_merged = false;
+  // Batches of 3 to 6 entries over changing accounts: merges land inside accounts' sequences.
+  const std::vector<std::vector<std::string>> rounds{
+    {"user:bob"}, {"user:alice", "user:bob"}, {"user:carol"}, {"system:fees", "user:alice"},
+    {"user:bob", "user:carol", "user:dave"}, {"user:alice"}, {"user:dave"}, {"user:carol", "system:fees"}};
+  for (size_t round = 0; round < rounds.size(); ++round) {
+    CAPTURE(round);
+    ledger->append(expected.next_batch(rounds[round], 1 + round % 3));
+    check_reads(*ledger, expected);
+    auto merged = merged_entries(path);
+    saw_merged = saw_merged || merged > 0;
+    saw_tail_beside_merged = saw_tail_beside_merged || (merged > 0 && merged < logged_entries(path));
+  }
+  CHECK(saw_merged);
+  CHECK(saw_tail_beside_merged);
+  // And from a fresh open, which loads whatever tail the last merge left.
+  ledger.reset();
+  check_reads(*sqlite_journal::open(path.string(), merging_every(5)), expected);
+}
+
+TEST_CASE("a journal reopened with unmerged appends returns them all and keeps checking density") {
+  // What a crash after some commits and before their merge leaves on disk.
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  expected_journal expected;
+  {
+    auto ledger = sqlite_journal::open(path.string(), merging_every(8));
+    ledger->append(expected.next_batch({"user:alice", "user:bob"}, 4));  // 8 entries: merged
+    ledger->append(expected.next_batch({"user:alice"}, 2));
+    ledger->append(expected.next_batch({"user:bob", "user:carol"}, 1));
+  }
+  REQUIRE(merged_entries(path) == 8);
+  REQUIRE(logged_entries(path) == 12);
+
+  auto ledger = sqlite_journal::open(path.string(), merging_every(never));
+  check_reads(*ledger, expected);
+  CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:alice", 8, 1))), journal_conflict);
+  CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:alice", 6, 1))), journal_conflict);
+  CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:bob", 4, 1))), journal_conflict);
+  CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:carol", 1, 1))), journal_conflict);
+  append_batch repeat;
+  repeat.idempotency_records = {expected.records.back()};
+  CHECK_THROWS_AS(ledger->append(repeat), journal_conflict);
+  check_reads(*ledger, expected);
+
+  ledger->append(expected.next_batch({"user:alice", "user:carol"}, 1));
+  check_reads(*ledger, expected);
+  ledger.reset();
+  // A later open that merges picks up every unmerged row, the crashed ones included.
+  ledger = sqlite_journal::open(path.string(), merging_every(1));
+  ledger->append(expected.next_batch({"user:dave"}, 1));
+  CHECK(merged_entries(path) == logged_entries(path));
+  check_reads(*ledger, expected);
+}
+
+TEST_CASE("a duplicate seq or idempotency key is refused whether the first one is merged or not") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto merged = samples::batch_of(samples::entries("user:alice", 1, 4));
+  merged.idempotency_records = {samples::record("k-merged")};
+  auto unmerged = samples::batch_of(samples::entries("user:alice", 5, 1));
+  unmerged.idempotency_records = {samples::record("k-unmerged")};
+  auto try_duplicates = [](journal& ledger) {
+    CHECK_THROWS_AS(ledger.append(samples::batch_of(samples::entries("user:alice", 4, 1))), journal_conflict);
+    CHECK_THROWS_AS(ledger.append(samples::batch_of(samples::entries("user:alice", 5, 1))), journal_conflict);
+    CHECK_THROWS_AS(ledger.append(samples::batch_of(samples::entries("user:alice", 1, 6))), journal_conflict);
+    for (std::string key : {"k-merged", "k-unmerged"}) {
+      CAPTURE(key);
+      auto repeat = samples::batch_of(samples::entries("user:bob", 1, 1));
+      repeat.idempotency_records = {samples::record(key, "again")};
+      CHECK_THROWS_AS(ledger.append(repeat), journal_conflict);
+      CHECK(ledger.find_idempotency(key)->response != "again");
+    }
+    CHECK(conformance::all_entries(ledger, "user:alice") == samples::entries("user:alice", 1, 5));
+    CHECK(ledger.last_seq("user:bob") == 0);
+    CHECK(ledger.healthy());
+  };
+  {
+    auto ledger = sqlite_journal::open(path.string(), merging_every(4));
+    ledger->append(merged);
+    ledger->append(unmerged);
+    REQUIRE(merged_entries(path) == 4);
+    try_duplicates(*ledger);
+  }
+  // Reopened, the journal knows no head yet: each check goes to the index or the loaded tail.
+  try_duplicates(*sqlite_journal::open(path.string(), merging_every(4)));
+}
+
+TEST_CASE("a duplicate that slipped past the checks stops the journal at the merge") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto first = samples::batch_of(samples::entries("user:alice", 1, 1));
+  sqlite_journal::open(path.string(), merging_every(1))->append(first);
+  // A second copy of alice's seq 1, appended behind the journal's back while it was closed.
+  test::tamper(path, "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
+                     " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
+                     " SELECT account, seq, kind, bucket, amount, available_after, held_after, cause_kind,"
+                     " cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us FROM entries");
+  auto ledger = sqlite_journal::open(path.string(), merging_every(1));
+  try {
+    ledger->append(samples::batch_of(samples::entries("user:bob", 1, 1)));
+    FAIL("the merge should have refused the duplicate");
+  } catch (const journal_conflict&) {
+    FAIL("a failed merge is not a conflict of the batch: the batch is already committed");
+  } catch (const journal_error& failure) {
+    CHECK(std::string(failure.what()).find("merge") != std::string::npos);
+  }
+  CHECK_FALSE(ledger->healthy());
+  CHECK(merged_entries(path) == 1);  // the merge rolled back whole
+}
+
+TEST_CASE("an append after another process wrote to the file stops rather than build on it") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto first = sqlite_journal::open(path.string(), merging_every(never));
+  first->append(samples::batch_of(samples::entries("user:alice", 1, 2)));
+  auto second = sqlite_journal::open(path.string(), merging_every(never));
+  second->append(samples::batch_of(samples::entries("user:alice", 3, 1)));
+  // The first writer's heads and tail no longer describe the file.
+  CHECK_THROWS_AS(first->append(samples::batch_of(samples::entries("user:bob", 1, 1))), journal_error);
+  CHECK_FALSE(first->healthy());
+  CHECK(second->last_seq("user:bob") == 0);
+  CHECK(second->healthy());
+}
+
+TEST_CASE("a second journal on the file sees everything committed before it opened, merges or not") {
+  // `ledgerflow check` beside a running node: it reads, the node appends and merges.
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto node = sqlite_journal::open(path.string(), merging_every(3));
+  for (uint64_t seq = 1; seq <= 4; ++seq)
+    node->append(samples::batch_of(samples::entries("user:alice", seq, 1)));
+  auto check = sqlite_journal::open(path.string(), merging_every(3));
+  for (uint64_t seq = 5; seq <= 20; ++seq)
+    node->append(samples::batch_of(samples::entries("user:alice", seq, 1)));
+  auto seen = conformance::all_entries(*check, "user:alice");
+  CHECK(seen.size() >= 4);
+  CHECK(seen == samples::entries("user:alice", 1, seen.size()));  // a dense prefix
+  CHECK(check->last_seq("user:alice") >= 4);
+  auto scanned = conformance::scanned(*check);
+  CHECK(scanned == samples::entries("user:alice", 1, scanned.size()));
+  CHECK(conformance::all_entries(*sqlite_journal::open(path.string()), "user:alice")
+        == samples::entries("user:alice", 1, 20));
+}
+
+TEST_CASE("opening an up-to-date journal takes no write lock, so a reader opens beside a writer") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  sqlite_journal::open(path.string())->append(samples::batch_of(samples::entries("user:alice", 1, 3)));
+  sqlite3* writer = nullptr;
+  REQUIRE(sqlite3_open(path.string().c_str(), &writer) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite_options options;
+  options.busy_timeout_ms = 50;
+  auto reader = sqlite_journal::open(path.string(), options);
+  CHECK(conformance::all_entries(*reader, "user:alice") == samples::entries("user:alice", 1, 3));
+  sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
+}
+
+TEST_CASE("a version 1 file is migrated to the append-only layout with every row merged") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto alice = samples::entries("user:alice", 1, 3);
+  {
+    sqlite_connection connection(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    migrate_sqlite_schema(connection, 1);
+    sqlite_statement insert(connection.get(),
+                            "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    for (const auto& entry : alice) {
+      auto amount = to_decimal_string(entry.amount);
+      auto available_after = to_decimal_string(entry.available_after);
+      auto held_after = to_decimal_string(entry.held_after);
+      insert.bind(1, entry.account);
+      insert.bind(2, static_cast<int64_t>(entry.seq));
+      insert.bind(3, static_cast<int64_t>(entry.kind));
+      insert.bind(4, entry.bucket);
+      insert.bind(5, amount);
+      insert.bind(6, available_after);
+      insert.bind(7, held_after);
+      insert.bind(8, entry.cause_kind);
+      insert.bind(9, entry.cause_id);
+      insert.bind(10, entry.counterparty_account);
+      insert.bind(11, entry.counterparty_bucket);
+      insert.bind(12, entry.hold_id);
+      insert.bind(13, entry.timestamp_us);
+      insert.run();
+    }
+    connection.execute("INSERT INTO idempotency VALUES ('k1', 'ab12k1', '{\"ok\":true}', 1700000000000123)",
+                       "insert a version 1 record");
+  }
+  REQUIRE(test::query_text(path, "PRAGMA user_version") == "1");
+  auto ledger = sqlite_journal::open(path.string());
+  CHECK(test::query_text(path, "PRAGMA user_version") == std::to_string(sqlite_schema_version()));
+  CHECK(merged_entries(path) == 3);
+  CHECK(conformance::all_entries(*ledger, "user:alice") == alice);
+  REQUIRE(ledger->find_idempotency("k1"));
+  CHECK(*ledger->find_idempotency("k1") == samples::record("k1"));
+  CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:alice", 3, 1))), journal_conflict);
+  ledger->append(samples::batch_of(samples::entries("user:alice", 4, 1)));
+  CHECK(ledger->last_seq("user:alice") == 4);
+}
+
+TEST_CASE("readers racing merges see dense whole-batch prefixes, never a gap or a repeat") {
+  temp_directory directory;
+  auto ledger = sqlite_journal::open((directory.path() / "journal.db").string(), merging_every(7));
+  const std::vector<std::string> accounts{"user:a", "user:b", "user:c"};
+  constexpr size_t per_batch = 2;
+  constexpr uint64_t batches = 300;
+  std::atomic<uint64_t> committed{0};  // batches whose append has returned
+  std::atomic<int> failures{0};
+  std::atomic<int> reads{0};
+  std::mutex failure_mutex;
+  std::string first_failure;
+  auto fail = [&](const std::string& what) {
+    std::lock_guard<std::mutex> guard(failure_mutex);
+    if (failures++ == 0)
+      first_failure = what;
+  };
+  auto key_of = [](uint64_t batch) { return "k-" + std::to_string(batch); };
+
+  std::thread writer([&] {
+    try {
+      for (uint64_t b = 0; b < batches; ++b) {
+        append_batch batch;
+        for (const auto& account : accounts)
+          samples::add(batch.entries, samples::entries(account, b * per_batch + 1, per_batch));
+        batch.idempotency_records = {samples::record(key_of(b))};
+        ledger->append(batch);
+        committed = b + 1;
+      }
+    } catch (const std::exception& failure) {
+      fail(std::string("append failed: ") + failure.what());
+    }
+    committed = batches + 1;  // also the signal to stop
+  });
+  auto reader = [&] {
+    std::vector<uint64_t> last_seen(accounts.size(), 0);
+    while (committed <= batches) {
+      uint64_t done = committed;
+      for (size_t a = 0; a < accounts.size(); ++a) {
+        auto seen = conformance::all_entries(*ledger, accounts[a]);
+        if (!conformance::is_whole_batch_prefix(seen, accounts[a], per_batch) || seen.size() < done * per_batch)
+          fail("read_entries of " + accounts[a] + " gave " + std::to_string(seen.size()) + " entries after "
+               + std::to_string(done) + " batches");
+        auto head = ledger->last_seq(accounts[a]);
+        if (head % per_batch != 0 || head < last_seen[a] || head < done * per_batch)
+          fail("last_seq of " + accounts[a] + " went from " + std::to_string(last_seen[a]) + " to "
+               + std::to_string(head));
+        last_seen[a] = head;
+      }
+      if (done > 0 && !ledger->find_idempotency(key_of(done - 1)))
+        fail("the record of committed batch " + std::to_string(done - 1) + " was not found");
+      ++reads;
+    }
+  };
+  std::thread scanner([&] {
+    while (committed <= batches) {
+      std::vector<std::vector<journal_entry>> by_account(accounts.size());
+      for (const auto& entry : conformance::scanned(*ledger)) {
+        auto a = static_cast<size_t>(std::find(accounts.begin(), accounts.end(), entry.account) - accounts.begin());
+        if (a < accounts.size())
+          by_account[a].push_back(entry);
+      }
+      for (size_t a = 0; a < accounts.size(); ++a)
+        if (!conformance::is_whole_batch_prefix(by_account[a], accounts[a], per_batch))
+          fail("scan_entries showed a gap or a repeat in " + accounts[a]);
+      auto listed = ledger->accounts();
+      if (!listed.empty() && listed != accounts)
+        fail("accounts() listed " + std::to_string(listed.size()) + " accounts");
+    }
+  });
+  std::thread first_reader(reader);
+  std::thread second_reader(reader);
+  writer.join();
+  first_reader.join();
+  second_reader.join();
+  scanner.join();
+
+  INFO(first_failure);
+  CHECK(failures == 0);
+  CHECK(reads > 0);
+  for (const auto& account : accounts)
+    CHECK(conformance::all_entries(*ledger, account) == samples::entries(account, 1, batches * per_batch));
+}

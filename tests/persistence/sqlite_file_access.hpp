@@ -1,0 +1,44 @@
+// For SQLite journal tests: a fresh file per case, and raw SQL run on it behind the journal's
+// back, as an operator, another process or a broken disk might.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include "tests/support/temp_directory.hpp"
+
+namespace ledgerflow::test {
+
+using testing::temp_directory;
+
+// The SQLite result code of running `sql` on its own connection.
+inline int execute(const std::filesystem::path& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
+  int code = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return code;
+}
+
+inline void tamper(const std::filesystem::path& path, const char* sql) {
+  REQUIRE(execute(path, sql) == SQLITE_OK);
+}
+
+// The first column of the first row, as text ("" when there is no row).
+inline std::string query_text(const std::filesystem::path& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK);
+  std::string result;
+  if (sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_text(statement, 0) != nullptr)
+    result = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return result;
+}
+
+} // namespace ledgerflow::test
