@@ -171,8 +171,9 @@ caf::result<transfer_receipt> transfer_out(account_self* self, transfer_command&
     join->try_finish();
   });
   ++st.credits_outstanding;
-  auto timeout = std::chrono::milliseconds(st.context->config.command_timeout_ms);
-  self->request(st.context->registry_for(leg.to_account), timeout, credit_atom::value, std::move(leg))
+  // No timer: the incoming actor always answers, or CAF answers for it if it is gone; the
+  // caller's deadline lives in the idempotency guard.
+  self->request(st.context->registry_for(leg.to_account), caf::infinite, credit_atom::value, std::move(leg))
     .then(
       [self, join](transfer_receipt& receipt) {
         --self->state.credits_outstanding;

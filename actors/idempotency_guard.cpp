@@ -1,5 +1,6 @@
 #include "actors/idempotency_guard.hpp"
 
+#include <deque>
 #include <list>
 #include <unordered_map>
 
@@ -26,6 +27,9 @@ struct key_state {
 
 struct guard_state {
   ledger_context_ptr context;
+  // When each pending key's caller must be answered, oldest first (one timeout for all, so
+  // arrival order is deadline order). One sweep a second replaces a CAF timer per request.
+  std::deque<std::pair<int64_t, std::string>> deadlines;
   std::string id_prefix;
   uint64_t next_transfer = 0;
   std::unordered_map<std::string, key_state> keys;
@@ -54,6 +58,27 @@ void guard_state::touch(key_state& entry) {
 }
 
 using guard_self = caf::stateful_actor<guard_state>;
+
+// Answers the callers of keys whose deadline passed. Their outcome is unknown (the transfer
+// may still complete), so the key is held until the journal shows it (see answer_repeat).
+void sweep_deadlines(guard_self* self) {
+  auto& st = self->state;
+  auto now_us = st.context->time->now_us();
+  while (!st.deadlines.empty() && st.deadlines.front().first <= now_us) {
+    auto key = std::move(st.deadlines.front().second);
+    st.deadlines.pop_front();
+    auto found = st.keys.find(key);
+    if (found == st.keys.end() || found->second.receipt || found->second.outcome_unknown)
+      continue;
+    found->second.outcome_unknown = true;
+    auto failure = to_caf_error(make_error(error_code::unavailable,
+                                           "the transfer did not finish in time; retry with the same idempotency key"));
+    for (auto& waiter : found->second.waiters)
+      waiter.deliver(failure);
+    found->second.waiters.clear();
+    st.context->metrics->transfers_failed.fetch_add(1, std::memory_order_relaxed);
+  }
+}
 
 void finish(guard_self* self, const std::string& key, outcome<transfer_receipt> result) {
   auto& st = self->state;
@@ -143,8 +168,9 @@ caf::result<transfer_receipt> start_transfer(guard_self* self, transfer_request&
   entry.waiters.push_back(promise);
   transfer_command command{std::move(request), st.new_transfer_id(), std::move(hash), std::move(asset_code),
                            st.context->time->now_us()};
-  auto timeout = std::chrono::milliseconds(st.context->config.command_timeout_ms);
-  self->request(st.context->registry_for(command.request.from_account), timeout, transfer_atom::value,
+  st.deadlines.emplace_back(command.timestamp_us + int64_t{st.context->config.command_timeout_ms} * 1000, key);
+  // No CAF timer per request (each one wakes the clock thread): sweep_deadlines answers late ones.
+  self->request(st.context->registry_for(command.request.from_account), caf::infinite, transfer_atom::value,
                 std::move(command))
     .then([self, key](transfer_receipt& receipt) { finish(self, key, std::move(receipt)); },
           [self, key](caf::error& failure) { finish(self, key, from_caf_error(failure)); });
@@ -158,8 +184,13 @@ caf::behavior idempotency_guard(guard_self* self, ledger_context_ptr context, ui
   RAND_bytes(random, sizeof(random));
   // Random per process start, so ids stay unique across restarts without a counter on disk.
   st.id_prefix = "tr_" + to_hex(random, sizeof(random)) + std::to_string(shard_index) + "_";
+  self->delayed_send(self, std::chrono::seconds(1), sweep_atom::value);
   return {
     [self](transfer_atom, transfer_request& request) { return start_transfer(self, request); },
+    [self](sweep_atom) {
+      sweep_deadlines(self);
+      self->delayed_send(self, std::chrono::seconds(1), sweep_atom::value);
+    },
   };
 }
 

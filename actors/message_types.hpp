@@ -27,6 +27,7 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
 using call_atom = caf::atom_constant<caf::atom("call")>;
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 // Entries an account actor wants durable; the writer answers (durable_atom, token).
 struct write_request {

@@ -91,7 +91,8 @@ void send_one(client_self* self) {
   auto& guard = st.run->service->guard_for(request.idempotency_key);
   auto sent = steady::now();
   ++st.in_flight;
-  self->request(guard, std::chrono::seconds(30), transfer_atom::value, std::move(request))
+  // The guard answers every request within the command timeout, so no client-side timer.
+  self->request(guard, caf::infinite, transfer_atom::value, std::move(request))
     .then([self, sent](transfer_receipt&) { on_reply(self, sent, true); },
           [self, sent](caf::error&) { on_reply(self, sent, false); });
 }
