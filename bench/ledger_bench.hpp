@@ -13,7 +13,7 @@
 namespace ledgerflow {
 
 struct ledger_bench_options {
-  size_t clients = 256;          // concurrent client actors
+  size_t clients = 64;           // concurrent client actors (512 in flight: more only adds latency)
   size_t window = 8;             // transfers each client keeps in flight
   size_t accounts = 10'000;      // user accounts money moves between
   double duration_s = 10;        // measured phase
