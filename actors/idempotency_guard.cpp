@@ -89,6 +89,7 @@ void finish(guard_self* self, const std::string& key, outcome<transfer_receipt> 
   auto& metrics = *st.context->metrics;
   if (result) {
     metrics.transfers_ok.fetch_add(1, std::memory_order_relaxed);
+    found->second.outcome_unknown = false;  // a late answer settles a swept key
     st.remember_done(key, found->second, *result);
     for (auto& waiter : waiters)
       waiter.deliver(*result);

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <future>
 #include <memory>
 
@@ -22,6 +23,8 @@ struct ledger_fixture {
   std::unique_ptr<caf::actor_system_config> actor_config;
   std::unique_ptr<caf::actor_system> system;
   std::shared_ptr<sqlite_journal> store;
+  // What the ledger writes through; a test may wrap `store` (e.g. to stall appends).
+  std::function<std::shared_ptr<journal>(std::shared_ptr<sqlite_journal>)> wrap_store;
   std::unique_ptr<ledger_service> ledger;
 
   ledger_fixture() { config.command_timeout_ms = 5'000; }
@@ -34,7 +37,10 @@ struct ledger_fixture {
     actor_config->set("scheduler.max-threads", 2);
     system = std::make_unique<caf::actor_system>(*actor_config);
     store = sqlite_journal::open(db_path());
-    ledger = std::make_unique<ledger_service>(*system, store, asset_registry::defaults(), config,
+    std::shared_ptr<journal> used = store;
+    if (wrap_store)
+      used = wrap_store(store);
+    ledger = std::make_unique<ledger_service>(*system, used, asset_registry::defaults(), config,
                                               std::make_shared<system_clock>());
     auto started = ledger->start();
     REQUIRE_MESSAGE(started, (started ? "" : started.error().message));
