@@ -24,7 +24,8 @@ sqlite_index_merger::sqlite_index_merger(sqlite_connection& connection)
     read_merged_(connection.get(), "SELECT value FROM journal_meta WHERE name = ?1"),
     insert_entry_(connection.get(), "INSERT INTO entry_index (account, seq, pos) VALUES (?1, ?2, ?3)"),
     insert_key_(connection.get(), "INSERT INTO idempotency_index (key, pos) VALUES (?1, ?2)"),
-    write_merged_(connection.get(), "UPDATE journal_meta SET value = ?2 WHERE name = ?1") {}
+    write_merged_(connection.get(), "UPDATE journal_meta SET value = ?2 WHERE name = ?1"),
+    merged_keys_(connection.get(), "SELECT key FROM idempotency_index") {}
 
 sqlite_log_positions sqlite_index_merger::merged() {
   sqlite_log_positions positions;
@@ -54,6 +55,13 @@ void sqlite_index_merger::merge(const sqlite_journal_tail& tail, const sqlite_lo
     rollback();
     throw journal_error(std::string("sqlite: index merge failed: ") + failure.what());
   }
+}
+
+std::unique_ptr<key_filter> sqlite_index_merger::filter_of_merged_keys(size_t capacity_keys) {
+  auto filter = std::make_unique<key_filter>(capacity_keys);
+  for (sqlite_statement_use use(merged_keys_); use->step();)
+    filter->insert(use->column_text(0));
+  return filter;
 }
 
 void sqlite_index_merger::insert_rows(const sqlite_journal_tail& tail) {

@@ -4,8 +4,11 @@
 // all its new rows at once instead of one page write per row per batch.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 
+#include "persistence/sqlite/key_filter.hpp"
 #include "persistence/sqlite/sqlite_handle.hpp"
 #include "persistence/sqlite/sqlite_journal_tail.hpp"
 
@@ -33,6 +36,9 @@ public:
   // A duplicate (account, seq) or key is a journal_error, never a journal_conflict: the
   // batches holding it are committed, so the journal is inconsistent and the node must stop.
   void merge(const sqlite_journal_tail& tail, const sqlite_log_positions& from, const sqlite_log_positions& up_to);
+  // A filter sized for `capacity_keys` holding every key now in idempotency_index: one walk
+  // of the index in key order, inside whatever transaction is open (else its own).
+  std::unique_ptr<key_filter> filter_of_merged_keys(size_t capacity_keys);
 
 private:
   void insert_rows(const sqlite_journal_tail& tail);
@@ -46,6 +52,7 @@ private:
   sqlite_statement insert_entry_;
   sqlite_statement insert_key_;
   sqlite_statement write_merged_;
+  sqlite_statement merged_keys_;
 };
 
 } // namespace ledgerflow

@@ -44,6 +44,8 @@ bool comes_before(const journal_entry& entry, const sqlite_journal_tail::account
 std::unique_ptr<sqlite_journal> sqlite_journal::open(const std::string& path, sqlite_options options) {
   if (options.read_connections_max == 0)
     throw journal_error("sqlite: read_connections_max must be at least 1");
+  if (options.idempotency_filter_keys > options.idempotency_filter_keys_max)
+    throw journal_error("sqlite: idempotency_filter_keys must not exceed idempotency_filter_keys_max");
   try {
     create_parent_directory(path);
     return std::unique_ptr<sqlite_journal>(new sqlite_journal(path, options));
@@ -106,18 +108,21 @@ std::optional<account_snapshot> sqlite_journal::latest_snapshot(const std::strin
   return readers_->acquire()->latest_snapshot(account);
 }
 
+// The guard asks this for every new transfer, and a new key is the common case: the tail and
+// the filter over the merged keys answer that from memory, without a connection.
 std::optional<idempotency_record> sqlite_journal::find_idempotency(const std::string& key) {
-  auto unmerged = tail_.position_of_key(key);
-  auto reader = readers_->acquire();
-  if (auto merged = reader->find_idempotency(key))
-    return merged;
-  if (!unmerged)
+  auto location = tail_.locate_key(key);
+  if (location.unmerged_pos) {
+    // The row at that pos is the record, whether or not a merge has indexed it since.
+    auto record = readers_->acquire()->idempotency_at(*location.unmerged_pos);
+    if (record.key != key)
+      throw journal_error("sqlite: corrupt idempotency: pos " + std::to_string(*location.unmerged_pos)
+                          + " holds key " + record.key + ", not " + key);
+    return record;
+  }
+  if (!location.maybe_merged)
     return std::nullopt;
-  auto record = reader->idempotency_at(*unmerged);
-  if (record.key != key)
-    throw journal_error("sqlite: corrupt idempotency: pos " + std::to_string(*unmerged) + " holds key " + record.key
-                        + ", not " + key);
-  return record;
+  return readers_->acquire()->find_idempotency(key);
 }
 
 std::vector<inflight_leg> sqlite_journal::inflight_legs() {

@@ -6,7 +6,8 @@
 // rows. Reads combine the merged index with the unmerged tail that this object keeps in
 // memory (sqlite_journal_tail). Another process opening the same file (`ledgerflow check`
 // beside a running node) loads the tail as it is then and sees at least everything committed
-// before it opened; it may only read.
+// before it opened; it may only read. (Its filter over the merged idempotency keys knows the
+// keys merged before it opened, and its tail the rest it loaded: the same promise.)
 #pragma once
 
 #include <atomic>

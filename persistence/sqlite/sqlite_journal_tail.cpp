@@ -52,8 +52,22 @@ void sqlite_journal_tail::remember_head(std::string_view account, uint64_t seq) 
   state_of(account).head = seq;
 }
 
-void sqlite_journal_tail::clear_merged() {
+void sqlite_journal_tail::set_merged_key_filter(std::unique_ptr<key_filter> filter) {
   std::unique_lock<std::shared_mutex> lock(mutex_);
+  merged_keys_ = std::move(filter);
+}
+
+void sqlite_journal_tail::clear_merged(std::unique_ptr<key_filter> rebuilt) {
+  if (!rebuilt && merged_keys_) {
+    // Shared: readers go on meanwhile, finding these keys in keys_ until the clearing below.
+    std::shared_lock<std::shared_mutex> lock(mutex_);
+    for (const auto& key : keys_)
+      merged_keys_->insert(key.first);
+  }
+  // Taking the lock orders the inserts above before every read that sees keys_ cleared.
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  if (rebuilt)
+    merged_keys_ = std::move(rebuilt);
   unmerged_accounts_.clear();
   if (accounts_.size() > heads_max_)
     accounts_.clear();  // cheaper than tracking recency: each head is one index lookup away
@@ -109,12 +123,12 @@ std::optional<uint64_t> sqlite_journal_tail::last_seq(std::string_view account) 
   return found->second.head;
 }
 
-std::optional<int64_t> sqlite_journal_tail::position_of_key(const std::string& key) const {
+sqlite_journal_tail::key_location sqlite_journal_tail::locate_key(const std::string& key) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
   auto found = keys_.find(key);
-  if (found == keys_.end())
-    return std::nullopt;
-  return found->second;
+  if (found != keys_.end())
+    return {found->second, false};
+  return {std::nullopt, !merged_keys_ || merged_keys_->may_contain(key)};
 }
 
 std::vector<std::string> sqlite_journal_tail::accounts() const {

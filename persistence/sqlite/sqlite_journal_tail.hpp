@@ -10,12 +10,19 @@
 // two is then every row up to a batch boundary, with no gap; a row in both (merged after the
 // copy was taken) is the same row, and readers drop the second sight of it.
 //
+// Beside the tail sits a Bloom filter over every merged key (key_filter), so a lookup of a
+// key that was never written answers from memory, with no index probe. A merge puts its keys
+// into the filter BEFORE it clears them from the tail, and the clearing is published by the
+// lock readers take: so a written key is always in the tail or in the filter, whichever a
+// reader sees. A false positive of the filter only costs the index probe it would have made.
+//
 // Thread-safety: one writer thread calls the non-const functions; any thread the const ones.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <shared_mutex>
@@ -23,6 +30,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "persistence/sqlite/key_filter.hpp"
 
 namespace ledgerflow {
 
@@ -41,6 +50,12 @@ public:
     std::string key;
     int64_t pos = 0;
   };
+  // Where a reader should look for a key: at its pos in the log when it is unmerged, else in
+  // the index unless the filter rules that out.
+  struct key_location {
+    std::optional<int64_t> unmerged_pos;
+    bool maybe_merged = false;
+  };
 
   // `heads_max`: accounts whose head is kept once their entries are merged; see clear_merged().
   explicit sqlite_journal_tail(size_t heads_max) : heads_max_(heads_max) {}
@@ -49,9 +64,14 @@ public:
   void add(const std::vector<account_entry_position>& entries, const std::vector<key_position>& keys);
   // Records the head of an account the writer looked up in the index (it has no unmerged entry).
   void remember_head(std::string_view account, uint64_t seq);
+  // Installs the filter over the keys in the index at open; without one, every key not in the
+  // tail may be merged (the filter is off).
+  void set_merged_key_filter(std::unique_ptr<key_filter> filter);
   // Forgets the unmerged positions once a merge has committed them into the indexes. Heads
-  // stay, unless there are more than heads_max: then they go and are looked up again.
-  void clear_merged();
+  // stay, unless there are more than heads_max: then they go and are looked up again. The
+  // unmerged keys go into the merged-key filter first, unless `rebuilt` comes to replace it:
+  // a bigger filter, read from the index after this merge, so holding these keys already.
+  void clear_merged(std::unique_ptr<key_filter> rebuilt = nullptr);
 
   size_t entry_count() const;
   size_t key_count() const;
@@ -63,7 +83,7 @@ public:
   std::vector<account_entry_position> entries_after(const std::string& account, uint64_t seq, size_t limit) const;
   // The account's last seq when known here (merged or not); none means "ask the index".
   std::optional<uint64_t> last_seq(std::string_view account) const;
-  std::optional<int64_t> position_of_key(const std::string& key) const;
+  key_location locate_key(const std::string& key) const;
   // Every account with an unmerged entry, in id order.
   std::vector<std::string> accounts() const;
 
@@ -87,6 +107,9 @@ private:
   // (stable: unordered_map never moves its nodes).
   std::set<std::string_view> unmerged_accounts_;
   std::unordered_map<std::string, int64_t> keys_;
+  // Every key in the index. The writer inserts into it under the shared lock (its bits are
+  // atomic) and replaces it under the exclusive one.
+  std::unique_ptr<key_filter> merged_keys_;
   size_t entry_count_ = 0;
 };
 

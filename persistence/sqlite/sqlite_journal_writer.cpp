@@ -1,5 +1,6 @@
 #include "persistence/sqlite/sqlite_journal_writer.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdint>
 #include <limits>
@@ -43,6 +44,8 @@ sqlite_connection open_for_writing(const std::string& path, const sqlite_options
 sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqlite_options& options,
                                              sqlite_journal_tail& tail)
   : index_merge_rows_(options.index_merge_rows),
+    key_filter_keys_(options.idempotency_filter_keys),
+    key_filter_keys_max_(options.idempotency_filter_keys_max),
     connection_(open_for_writing(path, options)),
     tail_(tail),
     begin_(connection_.get(), "BEGIN IMMEDIATE"),
@@ -97,8 +100,15 @@ void sqlite_journal_writer::load_tail() {
     }
     if (merged_known_.entries > log_ends_known_.entries || merged_known_.idempotency > log_ends_known_.idempotency)
       throw journal_error("sqlite: corrupt journal_meta: the indexes reach past the end of the log");
+    // Sized for the unmerged keys too, so the next merge need not grow it at once.
+    std::unique_ptr<key_filter> merged_keys;
+    if (key_filter_keys_ > 0) {
+      key_filter_capacity_ = key_filter_capacity_for(static_cast<size_t>(log_ends_known_.idempotency));
+      merged_keys = merger_.filter_of_merged_keys(key_filter_capacity_);
+    }
     connection_.execute("COMMIT", "end reading the unmerged tail");
     tail_.add(rows.entries, rows.keys);
+    tail_.set_merged_key_filter(std::move(merged_keys));
   } catch (...) {
     rollback();
     throw;
@@ -217,8 +227,9 @@ uint64_t sqlite_journal_writer::stored_head(std::string_view account) {
 }
 
 void sqlite_journal_writer::check_key_unused(const idempotency_record& record) {
-  bool stored = tail_.position_of_key(record.key).has_value();
-  if (!stored) {
+  auto location = tail_.locate_key(record.key);
+  bool stored = location.unmerged_pos.has_value();
+  if (!stored && location.maybe_merged) {
     sqlite_statement_use query(indexed_key_);
     query->bind(1, record.key);
     stored = query->step();
@@ -313,7 +324,33 @@ void sqlite_journal_writer::merge_if_due() {
   assert(static_cast<int64_t>(keys) == log_ends_known_.idempotency - merged_known_.idempotency);
   merger_.merge(tail_, merged_known_, log_ends_known_);
   merged_known_ = log_ends_known_;
-  tail_.clear_merged();
+  // Dense positions again: the index now holds as many keys as the log's last pos.
+  tail_.clear_merged(regrown_key_filter(static_cast<size_t>(merged_known_.idempotency)));
+}
+
+// The first capacity, doubled until it holds `keys` or reaches the maximum.
+size_t sqlite_journal_writer::key_filter_capacity_for(size_t keys) const {
+  size_t capacity = std::min(key_filter_keys_, key_filter_keys_max_);
+  while (capacity < keys && capacity < key_filter_keys_max_)
+    capacity = std::min(capacity * 2, key_filter_keys_max_);
+  return capacity;
+}
+
+// A filter read afresh from the index once the merged keys have outgrown the current one;
+// none while they fit (the tail adds the merged keys to the current one instead).
+std::unique_ptr<key_filter> sqlite_journal_writer::regrown_key_filter(size_t merged_keys) {
+  if (key_filter_capacity_ == 0 || merged_keys <= key_filter_capacity_ || key_filter_capacity_ >= key_filter_keys_max_)
+    return nullptr;
+  auto capacity = key_filter_capacity_for(merged_keys);
+  try {
+    auto filter = merger_.filter_of_merged_keys(capacity);
+    key_filter_capacity_ = capacity;
+    return filter;
+  } catch (const journal_error&) {
+    // The merge has committed; the filter only saves reads. The current one takes the keys,
+    // over-full for a while (more false positives), and the next merge tries again.
+    return nullptr;
+  }
 }
 
 void sqlite_journal_writer::rollback() noexcept {

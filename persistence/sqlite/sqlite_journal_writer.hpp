@@ -7,6 +7,8 @@
 // on every batch and stops rather than build on a log it does not know.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -57,9 +59,14 @@ private:
   void insert_leg(const inflight_leg& leg);
   void publish(const written_rows& rows);
   void merge_if_due();
+  size_t key_filter_capacity_for(size_t keys) const;
+  std::unique_ptr<key_filter> regrown_key_filter(size_t merged_keys);
   void rollback() noexcept;
 
   const size_t index_merge_rows_;
+  const size_t key_filter_keys_;      // the first capacity; 0: no filter
+  const size_t key_filter_keys_max_;
+  size_t key_filter_capacity_ = 0;    // of the filter the tail holds now
   sqlite_connection connection_;
   sqlite_journal_tail& tail_;
   sqlite_statement begin_;

@@ -40,6 +40,17 @@ struct sqlite_options {
   uint32_t wal_autocheckpoint_pages = 16 * 1024;
   // Reads run on their own connections, so they never wait for the writer; this bounds them.
   size_t read_connections_max = 4;
+  // Keys the Bloom filter over the merged idempotency keys is first sized for (0 turns it
+  // off). The filter answers a lookup of a never-written key (most of them: each new transfer
+  // makes one) without an index probe, wrongly "maybe" ~1% of the time at full load. It takes
+  // 1.25 bytes per key of capacity; when the merged keys pass it, the merge that passes it
+  // rebuilds the filter at double the capacity from the index (~0.15 s per million keys),
+  // and so does open() for a file holding more. So it takes 1.25-2.5 bytes per merged key
+  // (half as much again while a rebuild runs), and at least the first size.
+  size_t idempotency_filter_keys = 1'000'000;
+  // Where the doubling stops (125 MB at the default); past it the filter only fills up: more
+  // false positives, each one an index probe, never a wrong answer.
+  size_t idempotency_filter_keys_max = 100'000'000;
 };
 
 } // namespace ledgerflow
