@@ -70,6 +70,8 @@ status load_config_file(const std::string& path, app_config& config) {
   read_key(table, "ledger.snapshot_every_entries", config.ledger.snapshot_every_entries);
   read_key(table, "ledger.account_idle_passivate_ms", config.ledger.account_idle_passivate_ms);
   read_key(table, "ledger.command_timeout_ms", config.ledger.command_timeout_ms);
+  read_size(table, "storage.sqlite.index_merge_rows", config.sqlite.index_merge_rows);
+  read_size(table, "storage.sqlite.idempotency_filter_keys", config.sqlite.idempotency_filter_keys);
   std::string synchronous;
   read_key(table, "storage.sqlite.synchronous", synchronous);
   if (!synchronous.empty() && !sqlite_synchronous_from_string(synchronous, config.sqlite.synchronous))

@@ -38,6 +38,7 @@ batch_entries_max = 512
 snapshot_every_entries = 50
 [storage.sqlite]
 synchronous = "normal"
+index_merge_rows = 5000
 [assets]
 GBP = 2
 )");
@@ -49,6 +50,7 @@ GBP = 2
   CHECK(config.ledger.batch_entries_max == 512);
   CHECK(config.ledger.snapshot_every_entries == 50);
   CHECK(config.sqlite.synchronous == sqlite_synchronous::normal);
+  CHECK(config.sqlite.index_merge_rows == 5000);
   CHECK(config.assets.find("GBP")->decimals == 2);
 }
 
