@@ -23,11 +23,16 @@ struct transfer_join {
   bool outgoing_durable = false;
   std::optional<transfer_receipt> receipt;
   std::optional<caf::error> failure;
+  bool answered = false;
 
   void try_finish() {
+    if (answered)
+      return;
     if (failure) {
+      answered = true;
       promise.deliver(*failure);
     } else if (outgoing_durable && receipt) {
+      answered = true;
       promise.deliver(std::move(*receipt));
     }
   }
