@@ -51,7 +51,7 @@ struct account_state {
   std::deque<std::pair<uint64_t, std::function<void()>>> waiting;  // run once seq is durable
 
   void load();
-  void write(caf::event_based_actor* self, append_batch batch);
+  void write(caf::event_based_actor* self, append_batch batch, bool notify = true);
   void when_durable(uint64_t seq, std::function<void()> action);
   void on_durable(uint64_t token);
   bool idle() const { return waiting.empty() && credits_outstanding == 0; }
@@ -88,14 +88,14 @@ void account_state::load() {
   durable_seq = book.seq();
 }
 
-void account_state::write(caf::event_based_actor* self, append_batch batch) {
+void account_state::write(caf::event_based_actor* self, append_batch batch, bool notify) {
   if (book.seq() >= last_snapshot_seq + context->config.snapshot_every_entries) {
     // The snapshot commits in the same transaction as the entries it includes.
     batch.snapshots.push_back(book.snapshot());
     last_snapshot_seq = book.seq();
   }
   self->send(context->writer, append_atom::value,
-             write_request{std::move(batch), caf::actor_cast<caf::actor>(self), book.seq()});
+             write_request{std::move(batch), caf::actor_cast<caf::actor>(self), book.seq(), notify});
 }
 
 void account_state::when_durable(uint64_t seq, std::function<void()> action) {
@@ -168,26 +168,29 @@ caf::result<transfer_receipt> transfer_out(account_self* self, transfer_command&
   append_batch batch;
   batch.entries.push_back(std::move(*debited));
   batch.opened_legs.push_back(leg);
-  st.write(self, std::move(batch));
+  // No durable notice for this batch: the writer commits in arrival order, so the incoming
+  // leg's answer (sent only once it is durable) proves the outgoing leg durable too.
+  st.write(self, std::move(batch), false);
   auto join = std::make_shared<transfer_join>();
   join->promise = self->make_response_promise<transfer_receipt>();
-  st.when_durable(st.book.seq(), [join] {
-    join->outgoing_durable = true;
-    join->try_finish();
-  });
+  auto outgoing_seq = st.book.seq();
   ++st.credits_outstanding;
   // No timer: the incoming actor always answers, or CAF answers for it if it is gone; the
   // caller's deadline lives in the idempotency guard.
   self->request(st.context->registry_for(leg.to_account), caf::infinite, credit_atom::value, std::move(leg))
     .then(
-      [self, join](transfer_receipt& receipt) {
+      [self, join, outgoing_seq](transfer_receipt& receipt) {
         --self->state.credits_outstanding;
+        self->state.on_durable(outgoing_seq);
+        join->outgoing_durable = true;
         join->receipt = std::move(receipt);
         join->try_finish();
       },
       [self, join](caf::error& failure) {
-        // The outgoing leg stays in flight; recovery completes it from its marker.
+        // The outgoing leg stays in flight; recovery completes it from its marker. Ask the
+        // writer for a notice, since the outgoing batch asked for none.
         --self->state.credits_outstanding;
+        self->state.write(self, append_batch{});
         spdlog::warn("incoming leg of a transfer not confirmed yet: {}", caf::to_string(failure));
         join->failure = failure;
         join->try_finish();

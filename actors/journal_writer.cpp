@@ -46,8 +46,10 @@ void writer_state::add(write_request& request) {
   std::move(part.idempotency_records.begin(), part.idempotency_records.end(),
             std::back_inserter(batch.idempotency_records));
   std::move(part.snapshots.begin(), part.snapshots.end(), std::back_inserter(batch.snapshots));
-  auto& token = notices[request.requester];
-  token = std::max(token, request.token);
+  if (request.notify) {
+    auto& token = notices[request.requester];
+    token = std::max(token, request.token);
+  }
 }
 
 void writer_state::commit() {

@@ -34,6 +34,9 @@ struct write_request {
   append_batch batch;
   caf::actor requester;
   uint64_t token = 0;  // the requester's seq once these entries are applied
+  // False when the requester learns durability another way (an outgoing leg: the incoming
+  // leg's answer comes only after a later-or-same batch, so it implies this one is durable).
+  bool notify = true;
 };
 
 // A validated transfer on its way to the outgoing account's actor.
