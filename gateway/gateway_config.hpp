@@ -29,6 +29,9 @@ struct gateway_config {
   uint32_t read_timeout_ms = limits::http_read_timeout_ms;
   // How long a request may wait for the ledger before it is answered 503 unavailable.
   uint32_t ledger_timeout_ms = limits::command_timeout_ms;
+  // How long stop() lets requests already in hand finish (ledger answer included) before it
+  // closes what is left; 0 closes at once.
+  uint32_t drain_timeout_ms = limits::http_drain_ms;
 };
 
 // Hard ceiling for io_threads: more threads than this only add contention.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <spdlog/spdlog.h>
@@ -53,8 +54,13 @@ void http_listener::run() {
   do_accept();
 }
 
+void http_listener::stop_accepting() {
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->close(); });
+}
+
 void http_listener::close() {
   boost::system::error_code ec;
+  closed_ = true;
   backoff_timer_.cancel();
   acceptor_.close(ec);
 }
@@ -66,8 +72,8 @@ void http_listener::do_accept() {
 }
 
 void http_listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
-  if (ec == net::error::operation_aborted)
-    return;  // closed
+  if (ec == net::error::operation_aborted || closed_)
+    return;  // closed; a connection accepted just before closes with `socket`
   if (ec) {
     spdlog::warn("gateway: accept on port {} failed: {}", port_, ec.message());
     backoff_timer_.expires_after(accept_backoff);
@@ -83,7 +89,7 @@ void http_listener::on_accept(boost::system::error_code ec, tcp::socket socket) 
 }
 
 void http_listener::on_backoff(boost::system::error_code ec) {
-  if (ec)
+  if (ec || closed_)
     return;
   do_accept();
 }

@@ -26,7 +26,10 @@ public:
   uint16_t port() const { return port_; }
 
   void run();
-  // Only once no io thread runs any more (http_server::stop joins them first).
+  // From any thread while the io threads run: closes the acceptor on its strand, so new
+  // connections are refused while open ones drain.
+  void stop_accepting();
+  // Directly, only when no io thread runs (before they start, or after they were joined).
   void close();
 
 private:
@@ -40,6 +43,8 @@ private:
   session_settings settings_;
   size_t connections_max_ = 0;
   uint16_t port_ = 0;
+  // Set by close(): an accept that completed just before must not start another.
+  bool closed_ = false;
 };
 
 } // namespace ledgerflow

@@ -1,6 +1,9 @@
 #include "gateway/http_server.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -15,6 +18,7 @@
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/http_listener.hpp"
 #include "gateway/router.hpp"
+#include "gateway/session_registry.hpp"
 
 namespace ledgerflow {
 
@@ -30,6 +34,7 @@ struct http_server::state {
   gateway_config config;
   gateway_metrics metrics;
   std::shared_ptr<callback_gate> gate = std::make_shared<callback_gate>();
+  std::shared_ptr<session_registry> sessions = std::make_shared<session_registry>();
   router routes;
   net::io_context io;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
@@ -42,6 +47,7 @@ struct http_server::state {
   status check_config() const;
   session_settings settings_for(listener_role role);
   void run_io();
+  void drain();
 };
 
 status http_server::state::check_config() const {
@@ -67,6 +73,7 @@ session_settings http_server::state::settings_for(listener_role role) {
   settings.routes = &routes;
   settings.metrics = &metrics;
   settings.gate = gate;
+  settings.sessions = sessions;
   settings.role = role;
   settings.body_bytes_max = config.body_bytes_max;
   settings.header_bytes_max = config.header_bytes_max;
@@ -120,11 +127,29 @@ status http_server::start() {
   return done{};
 }
 
+// Runs while the io threads still serve, so the sessions can finish their requests.
+void http_server::state::drain() {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.drain_timeout_ms);
+  client_listener->stop_accepting();
+  if (admin_listener)
+    admin_listener->stop_accepting();
+  sessions->begin_drain();
+  if (!sessions->wait_until_empty(deadline))
+    spdlog::warn("gateway: {} connection(s) still open after the {} ms drain; closing them",
+                 metrics.connections_open(), config.drain_timeout_ms);
+}
+
 void http_server::stop() {
   auto& s = *state_;
   if (!s.started || s.stopped)
     return;
+  if (s.io.get_executor().running_in_this_thread()) {
+    std::fputs("http_server::stop called from an io thread: it would wait for itself\n", stderr);
+    std::abort();
+  }
   s.stopped = true;
+  if (!s.threads.empty())
+    s.drain();
   s.gate->close();
   s.work.reset();
   s.io.stop();

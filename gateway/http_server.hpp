@@ -35,9 +35,13 @@ public:
   // already in use"). Call once.
   status start();
 
-  // Stops accepting, drops ledger answers that arrive from now on, stops the io threads and
-  // joins them. Open connections are closed when the server is destroyed. Idempotent; not
-  // from an io thread.
+  // Drains, then stops: closes the listeners, lets requests already in hand finish (their
+  // ledger answer included) and write their responses with Connection: close, closes idle
+  // connections at once, and waits until every connection ended or config.drain_timeout_ms
+  // passed. Then drops ledger answers that arrive from now on (requests still unanswered get
+  // no response), stops the io threads and joins them; connections left open are closed when
+  // the server is destroyed. Idempotent; blocks for up to the drain timeout; never from an io
+  // thread (it would wait for itself).
   void stop();
 
   // The bound ports (useful with port 0); valid after a successful start().

@@ -72,25 +72,52 @@ http_session::http_session(net::ip::tcp::socket&& socket, session_settings setti
 
 http_session::~http_session() {
   settings_.metrics->close_connection();
+  settings_.sessions->remove(registry_id_);
 }
 
 void http_session::run() {
+  // The hook runs on the stopping thread: it only posts to this session's strand.
+  registry_id_ = settings_.sessions->add([weak = weak_from_this(), executor = stream_.get_executor()] {
+    if (auto self = weak.lock())
+      net::post(executor, beast::bind_front_handler(&http_session::on_drain, std::move(self)));
+  });
   // Start on the strand: the session's handlers must never run concurrently.
   net::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read_header, shared_from_this()));
 }
 
+void http_session::on_drain() {
+  // Only a connection idle between requests closes now; one in the middle of a request
+  // finishes it and closes after the answer (reply and do_read_header look at draining()).
+  if (awaiting_request_ && between_requests())
+    stream_.cancel();  // on_read_header gets operation_aborted and the session ends
+}
+
+bool http_session::between_requests() {
+  if (buffer_.size() != 0 || (awaiting_request_ && parser_->got_some()))
+    return false;
+  // Bytes the kernel holds are a request the client already sent: answer it rather than
+  // reset it by closing over unread data.
+  beast::error_code ec;
+  auto waiting = stream_.socket().available(ec);
+  return ec || waiting == 0;
+}
+
 void http_session::do_read_header() {
+  if (settings_.sessions->draining() && between_requests())
+    return do_close();
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(settings_.header_bytes_max));
   parser_->body_limit(settings_.body_bytes_max);
   route_ = unmatched_route;
   method_ = http_method::other;
   stream_.expires_after(settings_.read_timeout);
+  awaiting_request_ = true;
   http::async_read_header(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&http_session::on_read_header, shared_from_this()));
 }
 
 void http_session::on_read_header(beast::error_code ec, size_t) {
+  awaiting_request_ = false;
   if (ec == http::error::end_of_stream)
     return do_close();
   if (ec && is_http_error(ec))
@@ -210,8 +237,11 @@ void http_session::reply(http_response response) {
   for (const auto& [name, value] : response.headers)
     response_.set(name, value);
   response_.body() = std::move(response.body);
-  response_.keep_alive(keep_alive_);
+  response_.keep_alive(keep_alive_ && !settings_.sessions->draining());
   response_.prepare_payload();
+  // HEAD: the GET answer's status and headers, Content-Length included, but no body (RFC 9110 9.3.2).
+  if (method_ == http_method::head)
+    response_.body().clear();
   stream_.expires_after(settings_.read_timeout);
   http::async_write(stream_, response_,
                     beast::bind_front_handler(&http_session::on_write, shared_from_this(), response_.need_eof()));

@@ -1,7 +1,8 @@
 // One HTTP/1.1 connection: read a request (bounded header, body and time), hand it to the
 // router, wait (bounded) for the answer, write it, repeat while keep-alive. All of it runs on
 // the connection's strand; the session lives only while an operation or the ledger wait holds
-// shared_from_this().
+// shared_from_this(). Once the server drains, the request in hand is still answered, with
+// Connection: close, and a connection waiting for its next request closes at once.
 #pragma once
 
 #include <array>
@@ -24,6 +25,7 @@
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/http_message.hpp"
 #include "gateway/router.hpp"
+#include "gateway/session_registry.hpp"
 
 namespace ledgerflow {
 
@@ -33,6 +35,7 @@ struct session_settings {
   const router* routes = nullptr;
   gateway_metrics* metrics = nullptr;
   std::shared_ptr<callback_gate> gate;
+  std::shared_ptr<session_registry> sessions;
   listener_role role = listener_role::combined;
   size_t body_bytes_max = 0;
   size_t header_bytes_max = 0;
@@ -54,6 +57,9 @@ public:
 
 private:
   using error_code_type = boost::beast::error_code;
+
+  void on_drain();
+  bool between_requests();
 
   void do_read_header();
   void on_read_header(error_code_type ec, size_t bytes);
@@ -82,6 +88,10 @@ private:
   boost::beast::http::response<boost::beast::http::string_body> response_;
   boost::asio::steady_timer ledger_timer_;
   session_settings settings_;
+
+  session_registry::session_id registry_id_ = 0;
+  // async_read_header is waiting for a next request (it may have received part of one).
+  bool awaiting_request_ = false;
 
   // The request being answered; at most one, since HTTP/1.1 answers in order.
   uint64_t request_id_ = 0;

@@ -43,6 +43,12 @@ bool match_pattern(std::string_view pattern, std::string_view path, std::string&
   return pattern_done && path_done;
 }
 
+// HEAD is answered by the GET route; the session writes the headers without the body
+// (RFC 9110 9.3.2).
+bool serves(http_method route_method, http_method request_method) {
+  return route_method == request_method || (route_method == http_method::get && request_method == http_method::head);
+}
+
 std::string allow_header(const std::vector<http_method>& methods) {
   std::string text;
   for (auto method : methods)
@@ -99,7 +105,7 @@ std::string_view router::dispatch(const http_request& request, listener_role rol
     if (!match_pattern(candidate.pattern, request.path, param))
       continue;
     path_match = &candidate;
-    if (candidate.method != request.method) {
+    if (!serves(candidate.method, request.method)) {
       allowed.push_back(candidate.method);
       continue;
     }

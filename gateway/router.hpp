@@ -1,5 +1,6 @@
 // Maps a request to its handler through one dispatch table: method, path pattern, who may
 // call it (anyone, any valid token, an admin token) and which listener serves it.
+// HEAD runs the GET route of the same path.
 #pragma once
 
 #include <functional>

@@ -35,6 +35,8 @@ inline constexpr size_t http_body_bytes_max = 64 * 1024;
 inline constexpr size_t http_header_bytes_max = 16 * 1024;
 inline constexpr uint32_t http_read_timeout_ms = 30'000;
 inline constexpr size_t http_connections_max = 10'000;
+// On stop, requests already in hand get this long to be answered before connections close.
+inline constexpr uint32_t http_drain_ms = 5'000;
 
 // Tokens and requests from outside (the gateway).
 inline constexpr size_t token_length_max = 8 * 1024;

@@ -47,6 +47,41 @@ TEST_CASE_FIXTURE(gateway_fixture, "a known path with the wrong method is 405 wi
   CHECK(healthy());
 }
 
+TEST_CASE_FIXTURE(gateway_fixture, "HEAD on a GET route is answered like GET, with its Content-Length and no body") {
+  http_client client(port());
+  for (const char* target : {"/healthz", "/readyz", "/v1/accounts/user:alice", "/v1/accounts/user:alice/entries"}) {
+    CAPTURE(target);
+    auto get = client.get(target, alice_token);
+    auto head = client.head(target, alice_token);
+    REQUIRE_MESSAGE(head.status == 200, head.transport_error);
+    CHECK(head.body.empty());
+    CHECK(head.header("content-type") == get.header("content-type"));
+    CHECK(head.header("content-length") == std::to_string(get.body.size()));
+    // No body bytes followed the header: the next response on this connection parses.
+    CHECK(client.get("/healthz").json() == nlohmann::json{{"status", "ok"}});
+  }
+  auto metrics = client.head("/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.body.empty());
+  CHECK(std::stoul(metrics.header("content-length")) > 0);
+  CHECK(client.get("/healthz").status == 200);
+  CHECK_FALSE(client.closed_by_server(std::chrono::milliseconds(100)));
+  CHECK(http_get(port(), "/metrics").body.find(R"(route="/healthz",method="HEAD",status="200"} 1)") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(gateway_fixture, "HEAD answers errors without a body too") {
+  http_client client(port());
+  auto unauthorized = client.head("/v1/accounts/user:alice");
+  CHECK(unauthorized.status == 401);
+  CHECK(unauthorized.body.empty());
+  CHECK_FALSE(unauthorized.header("content-length").empty());
+  CHECK(client.head("/nope").status == 404);
+  auto post_only = client.head("/v1/transfers", admin_token);
+  CHECK(post_only.status == 405);
+  CHECK(post_only.header("allow") == "POST");
+  CHECK(client.get("/healthz").json() == nlohmann::json{{"status", "ok"}});
+}
+
 TEST_CASE_FIXTURE(gateway_fixture, "one connection carries several requests (keep-alive)") {
   http_client client(port());
   for (int i = 0; i < 3; ++i) {

@@ -72,7 +72,8 @@ struct http_client::connection {
     return ec;
   }
 
-  http_reply exchange(const std::function<void(std::function<void(beast::error_code)>)>& write) {
+  http_reply exchange(const std::function<void(std::function<void(beast::error_code)>)>& write,
+                      bool header_only = false) {
     http_reply reply;
     if (auto ec = ensure_connected()) {
       reply.transport_error = "connect: " + ec.message();
@@ -85,6 +86,7 @@ struct http_client::connection {
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(16 * 1024 * 1024);
+    parser.skip(header_only);
     auto ec = run([&](auto done) {
       http::async_read(stream, buffer, parser, [done](beast::error_code e, size_t) { done(e); });
     });
@@ -123,6 +125,13 @@ http_reply http_client::get(const std::string& target, const std::string& bearer
   return send("GET", target, "", headers);
 }
 
+http_reply http_client::head(const std::string& target, const std::string& bearer_token) {
+  header_list headers;
+  if (!bearer_token.empty())
+    headers.emplace_back("Authorization", "Bearer " + bearer_token);
+  return send("HEAD", target, "", headers);
+}
+
 http_reply http_client::post(const std::string& target, const std::string& body, const std::string& bearer_token) {
   header_list headers{{"Content-Type", "application/json"}};
   if (!bearer_token.empty())
@@ -143,9 +152,11 @@ http_reply http_client::send(const std::string& method, const std::string& targe
   if (!body.empty() || method == "POST")
     request->prepare_payload();
   auto& c = *connection_;
-  return c.exchange([&c, request](auto done) {
-    http::async_write(c.stream, *request, [done, request](beast::error_code e, size_t) { done(e); });
-  });
+  return c.exchange(
+    [&c, request](auto done) {
+      http::async_write(c.stream, *request, [done, request](beast::error_code e, size_t) { done(e); });
+    },
+    method == "HEAD");
 }
 
 http_reply http_client::send_raw(const std::string& bytes) {

@@ -40,6 +40,8 @@ public:
   http_client& operator=(const http_client&) = delete;
 
   http_reply get(const std::string& target, const std::string& bearer_token = "");
+  // The response is read as one to HEAD: its header only, whatever Content-Length says.
+  http_reply head(const std::string& target, const std::string& bearer_token = "");
   http_reply post(const std::string& target, const std::string& body, const std::string& bearer_token = "");
   http_reply send(const std::string& method, const std::string& target, const std::string& body,
                   const header_list& headers);
