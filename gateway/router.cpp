@@ -51,8 +51,11 @@ bool serves(http_method route_method, http_method request_method) {
 
 std::string allow_header(const std::vector<http_method>& methods) {
   std::string text;
-  for (auto method : methods)
+  for (auto method : methods) {
     text += (text.empty() ? "" : ", ") + std::string(to_string(method));
+    if (method == http_method::get)
+      text += ", HEAD";  // every GET route answers HEAD too
+  }
   return text;
 }
 

@@ -39,7 +39,7 @@ TEST_CASE_FIXTURE(gateway_fixture, "a known path with the wrong method is 405 wi
   auto reply = http_post(port(), "/healthz", "{}");
   CHECK(reply.status == 405);
   CHECK(reply.error_code() == "method_not_allowed");
-  CHECK(reply.header("allow") == "GET");
+  CHECK(reply.header("allow") == "GET, HEAD");
   http_client client(port());
   auto get_transfers = client.get("/v1/transfers", admin_token);
   CHECK(get_transfers.status == 405);

@@ -249,7 +249,7 @@ def routing_cases(run, admin, alice):
                "method_not_allowed", headers={"Allow": "POST"})
     run.expect("wrong method GET /v1/transfers", "GET", "/v1/transfers", admin, None, 405, "method_not_allowed")
     run.expect("wrong method POST /v1/accounts/{id}", "POST", "/v1/accounts/user:alice", admin,
-               probe("wrong-method"), 405, "method_not_allowed", headers={"Allow": "GET"})
+               probe("wrong-method"), 405, "method_not_allowed", headers={"Allow": "GET, HEAD"})
     run.expect("bad account id in path", "GET", "/v1/accounts/alice", admin, None, 400, "account_invalid")
     run.expect("user token, bad account id in path", "GET", "/v1/accounts/user:ALICE", alice, None,
                400, "account_invalid")
