@@ -62,6 +62,7 @@ status load_config_file(const std::string& path, app_config& config) {
   read_key(table, "log.level", config.log_level);
   read_key(table, "log.json", config.log_json);
   read_size(table, "threads.io", config.io_threads);
+  read_key(table, "drain_timeout_ms", config.drain_timeout_ms);
   read_size(table, "threads.actors", config.caf_threads);
   read_size(table, "ledger.batch_entries_max", config.ledger.batch_entries_max);
   read_size(table, "ledger.idempotency_cache_entries_max", config.ledger.idempotency_cache_entries_max);
@@ -127,6 +128,7 @@ outcome<gateway_config> make_gateway_config(const app_config& config) {
   }
   gateway.jwt_secret = config.effective_jwt_secret();
   gateway.io_threads = config.io_threads;
+  gateway.drain_timeout_ms = config.drain_timeout_ms;
   gateway.ledger_timeout_ms = config.ledger.command_timeout_ms;
   return gateway;
 }

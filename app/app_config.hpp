@@ -25,6 +25,7 @@ struct app_config {
   std::string log_level = "info";
   bool log_json = false;
   size_t io_threads = 2;
+  uint32_t drain_timeout_ms = limits::http_drain_ms;  // how long stop waits for in-flight requests
   // One scheduler thread: on 2 cores the journal writer and the io threads need the other,
   // and work stealing between two workers cost more than it gained (bench ledger: 23k vs 21k/s).
   size_t caf_threads = 1;
