@@ -20,6 +20,7 @@
 
 #include "persistence/journal.hpp"
 #include "tests/persistence/journal_samples.hpp"
+#include "tests/support/failure_log.hpp"
 
 namespace ledgerflow::conformance {
 
@@ -373,15 +374,8 @@ TEST_CASE_TEMPLATE_DEFINE("reads during appends from another thread see whole ba
   constexpr size_t per_batch = 5;
   constexpr uint64_t batches = 150;
   std::atomic<bool> writing{true};
-  std::atomic<int> failures{0};
   std::atomic<int> reads_during_writes{0};
-  std::mutex failure_mutex;
-  std::string first_failure;
-  auto fail = [&](const std::string& what) {
-    std::lock_guard<std::mutex> guard(failure_mutex);
-    if (failures++ == 0)
-      first_failure = what;
-  };
+  ledgerflow::testing::failure_log fail;
 
   std::thread writer([&] {
     try {
@@ -430,8 +424,8 @@ TEST_CASE_TEMPLATE_DEFINE("reads during appends from another thread see whole ba
   reader.join();
   scanner.join();
 
-  INFO(first_failure);
-  CHECK(failures == 0);
+  INFO(fail.first());
+  CHECK(fail.count() == 0);
   CHECK(reads_during_writes > 0);
   for (const auto& account : accounts)
     CHECK(ledger->last_seq(account) == batches * per_batch);

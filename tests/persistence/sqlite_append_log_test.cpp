@@ -17,6 +17,7 @@
 #include "persistence/sqlite/sqlite_schema.hpp"
 #include "tests/persistence/journal_conformance.hpp"
 #include "tests/persistence/sqlite_file_access.hpp"
+#include "tests/support/failure_log.hpp"
 
 using namespace ledgerflow;
 using test::temp_directory;
@@ -308,15 +309,8 @@ TEST_CASE("readers racing merges see dense whole-batch prefixes, never a gap or 
   constexpr size_t per_batch = 2;
   constexpr uint64_t batches = 300;
   std::atomic<uint64_t> committed{0};  // batches whose append has returned
-  std::atomic<int> failures{0};
   std::atomic<int> reads{0};
-  std::mutex failure_mutex;
-  std::string first_failure;
-  auto fail = [&](const std::string& what) {
-    std::lock_guard<std::mutex> guard(failure_mutex);
-    if (failures++ == 0)
-      first_failure = what;
-  };
+  ledgerflow::testing::failure_log fail;
   auto key_of = [](uint64_t batch) { return "k-" + std::to_string(batch); };
 
   std::thread writer([&] {
@@ -377,8 +371,8 @@ TEST_CASE("readers racing merges see dense whole-batch prefixes, never a gap or 
   second_reader.join();
   scanner.join();
 
-  INFO(first_failure);
-  CHECK(failures == 0);
+  INFO(fail.first());
+  CHECK(fail.count() == 0);
   CHECK(reads > 0);
   for (const auto& account : accounts)
     CHECK(conformance::all_entries(*ledger, account) == samples::entries(account, 1, batches * per_batch));

@@ -13,6 +13,7 @@
 
 #include "tests/persistence/journal_samples.hpp"
 #include "tests/persistence/sqlite_file_access.hpp"
+#include "tests/support/failure_log.hpp"
 
 using namespace ledgerflow;
 using test::temp_directory;
@@ -166,15 +167,8 @@ TEST_CASE("readers racing merges and filter rebuilds never miss an acknowledged 
   constexpr size_t batches = 5'000;
   std::atomic<size_t> acknowledged{0};  // keys whose append has returned
   std::atomic<bool> writing{true};
-  std::atomic<int> failures{0};
   std::atomic<size_t> lookups{0};
-  std::mutex failure_mutex;
-  std::string first_failure;
-  auto fail = [&](const std::string& what) {
-    std::lock_guard<std::mutex> guard(failure_mutex);
-    if (failures++ == 0)
-      first_failure = what;
-  };
+  ledgerflow::testing::failure_log fail;
 
   std::thread writer([&] {
     try {
@@ -211,8 +205,8 @@ TEST_CASE("readers racing merges and filter rebuilds never miss an acknowledged 
   first_reader.join();
   second_reader.join();
 
-  INFO(first_failure);
-  CHECK(failures == 0);
+  INFO(fail.first());
+  CHECK(fail.count() == 0);
   CHECK(lookups > 0);
   check_keys(*ledger, batches * per_batch);
 }
