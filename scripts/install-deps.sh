@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   libcaf-dev libboost-dev libboost-system-dev libsqlite3-dev sqlite3
   libpqxx-dev libmsgpack-cxx-dev libssl-dev doctest-dev
-  nlohmann-json3-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
+  nlohmann-json3-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libjemalloc-dev
   postgresql curl python3
 )
 
