@@ -20,9 +20,14 @@ struct writer_state {
   caf::actor hub;
   std::shared_ptr<ledger_metrics> metrics;
   journal_writer_options options;
+  std::vector<caf::actor> finishers;
+  size_t next_finisher = 0;
   append_batch batch;
-  // Highest token per requester in this batch: one durable notice each, not one per request.
+  // Cursors to advance after the commit, in arrival order (so each ends at its highest token).
+  std::vector<std::pair<std::shared_ptr<durable_cursor>, uint64_t>> advances;
+  // Requesters with readers waiting: highest token each, one notice per batch.
   std::unordered_map<caf::actor, uint64_t> notices;
+  std::vector<finished_transfer> finished;
   // Transfers whose outgoing leg is in this batch; an incoming leg in the same batch cancels
   // the in-flight marker, so the common case writes no marker row at all.
   std::unordered_map<std::string, inflight_leg> opened_in_batch;
@@ -30,6 +35,7 @@ struct writer_state {
 
   void add(write_request& request);
   void commit();
+  void report_finished();
 };
 
 void writer_state::add(write_request& request) {
@@ -46,16 +52,32 @@ void writer_state::add(write_request& request) {
   std::move(part.idempotency_records.begin(), part.idempotency_records.end(),
             std::back_inserter(batch.idempotency_records));
   std::move(part.snapshots.begin(), part.snapshots.end(), std::back_inserter(batch.snapshots));
+  if (request.cursor)
+    advances.emplace_back(std::move(request.cursor), request.token);
   if (request.notify) {
-    auto& token = notices[request.requester];
+    auto& token = notices[request.notify];
     token = std::max(token, request.token);
   }
+  if (request.finished)
+    finished.push_back(std::move(*request.finished));
+}
+
+// In slices, so the callers' continuations spread over the scheduler threads.
+void writer_state::report_finished() {
+  constexpr size_t slice = 128;
+  for (size_t begin = 0; begin < finished.size(); begin += slice) {
+    auto end = std::min(finished.size(), begin + slice);
+    std::vector<finished_transfer> part(std::make_move_iterator(finished.begin() + begin),
+                                        std::make_move_iterator(finished.begin() + end));
+    caf::anon_send(finishers[next_finisher++ % finishers.size()], finish_atom::value, std::move(part));
+  }
+  finished.clear();
 }
 
 void writer_state::commit() {
   for (auto& [transfer_id, leg] : opened_in_batch)
     batch.opened_legs.push_back(std::move(leg));
-  if (batch.empty() && notices.empty())
+  if (batch.empty() && notices.empty() && advances.empty())
     return;
   auto started = std::chrono::steady_clock::now();
   try {
@@ -76,20 +98,25 @@ void writer_state::commit() {
   metrics->batches_written.fetch_add(1, std::memory_order_relaxed);
   metrics->entries_written.fetch_add(entry_count, std::memory_order_relaxed);
   metrics->writer_queue_entries.fetch_sub(static_cast<int64_t>(entry_count), std::memory_order_relaxed);
+  for (auto& [cursor, token] : advances)
+    cursor->seq.store(token, std::memory_order_release);
   for (auto& [requester, token] : notices)
     caf::anon_send(requester, durable_atom::value, token);
+  report_finished();
   if (hub && !batch.entries.empty())
     caf::anon_send(hub, publish_atom::value,
                    durable_entries{std::make_shared<const std::vector<journal_entry>>(std::move(batch.entries))});
+  advances.clear();
   notices.clear();
   opened_in_batch.clear();
   batch.clear();
 }
 
 caf::behavior journal_writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<journal> store,
-                             caf::actor hub, std::shared_ptr<ledger_metrics> metrics,
-                             journal_writer_options options) {
+                             caf::actor hub, std::vector<caf::actor> finishers,
+                             std::shared_ptr<ledger_metrics> metrics, journal_writer_options options) {
   auto& state = self->state;
+  state.finishers = std::move(finishers);
   state.store = std::move(store);
   state.hub = std::move(hub);
   state.metrics = std::move(metrics);
@@ -119,9 +146,10 @@ caf::behavior journal_writer(caf::stateful_actor<writer_state>* self, std::share
 } // namespace
 
 caf::actor spawn_journal_writer(caf::actor_system& system, std::shared_ptr<journal> store, caf::actor balance_hub,
-                                std::shared_ptr<ledger_metrics> metrics, journal_writer_options options) {
-  return system.spawn<caf::detached>(journal_writer, std::move(store), std::move(balance_hub), std::move(metrics),
-                                     options);
+                                std::vector<caf::actor> finishers, std::shared_ptr<ledger_metrics> metrics,
+                                journal_writer_options options) {
+  return system.spawn<caf::detached>(journal_writer, std::move(store), std::move(balance_hub), std::move(finishers),
+                                     std::move(metrics), options);
 }
 
 } // namespace ledgerflow

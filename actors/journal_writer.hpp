@@ -1,11 +1,13 @@
 // The journal writer: the one actor that appends to the journal. It batches the write requests
 // of all account actors into one transaction (group commit, one fsync per batch), flushing
-// when its mailbox has drained or the batch is full, then tells each requester which of its
-// entries are durable and hands the batch's entries to the balance hub.
+// when its mailbox has drained or the batch is full. Then it advances each requester's durable
+// cursor, hands the transfers the batch ended to the finishers (which answer their callers)
+// and the batch's entries to the balance hub.
 // A failed append stops the process (fail-stop): optimistic state must never be acknowledged.
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -21,7 +23,7 @@ struct journal_writer_options {
 
 // Spawned detached: it blocks on fsync and must not hold a scheduler thread.
 caf::actor spawn_journal_writer(caf::actor_system& system, std::shared_ptr<journal> store,
-                                caf::actor balance_hub, std::shared_ptr<ledger_metrics> metrics,
-                                journal_writer_options options);
+                                caf::actor balance_hub, std::vector<caf::actor> finishers,
+                                std::shared_ptr<ledger_metrics> metrics, journal_writer_options options);
 
 } // namespace ledgerflow

@@ -13,9 +13,8 @@ struct ledger_config {
   uint64_t snapshot_every_entries = limits::snapshot_every_entries;
   uint32_t account_idle_passivate_ms = limits::account_idle_passivate_ms;
   uint32_t command_timeout_ms = limits::command_timeout_ms;
-  size_t idempotency_cache_entries_max = limits::idempotency_cache_entries_max;
-  size_t registry_shards = 4;
-  size_t idempotency_shards = 4;
+  size_t registry_shards = 16;  // lock shards of the account table
+  size_t idempotency_shards = 16;  // lock shards of the key table
   std::string node_id = "node-1";
 };
 

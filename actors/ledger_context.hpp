@@ -1,14 +1,15 @@
-// What every ledger actor shares: the journal (for reads), the writer, the registry shards,
-// the clock, the metrics and the configuration. Built once by the ledger service.
+// What every ledger actor shares: the journal (for reads), the writer, the account registry,
+// the idempotency guard, the clock, the metrics and the configuration. Built once by the
+// ledger service.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include <caf/actor.hpp>
 
+#include "actors/account_registry.hpp"
+#include "actors/idempotency_guard.hpp"
 #include "actors/ledger_config.hpp"
 #include "actors/ledger_metrics.hpp"
 #include "persistence/journal.hpp"
@@ -25,12 +26,8 @@ struct ledger_context {
   ledger_config config;
   caf::actor writer;
   caf::actor hub;
-  std::vector<caf::actor> registry_shards;
-
-  // The registry shard that owns an account: every command for it goes through there.
-  const caf::actor& registry_for(const std::string& account) const {
-    return registry_shards[std::hash<std::string>{}(account) % registry_shards.size()];
-  }
+  std::shared_ptr<account_registry> accounts;
+  std::shared_ptr<idempotency_guard> guard;
 };
 
 using ledger_context_ptr = std::shared_ptr<const ledger_context>;

@@ -1,28 +1,39 @@
 #include "actors/ledger_service.hpp"
 
+#include <future>
+#include <limits>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
-#include "actors/account_registry.hpp"
+#include "actors/account_actor.hpp"
 #include "actors/balance_hub.hpp"
-#include "actors/idempotency_guard.hpp"
 #include "actors/journal_writer.hpp"
-#include "actors/ledger_error.hpp"
 #include "actors/message_types.hpp"
+#include "actors/transfer_finisher.hpp"
+#include "protocols/hex.hpp"
 
 namespace ledgerflow {
 
 namespace {
 
-// Work handed to a bridge actor from a foreign thread; it may issue requests as `self`.
-using bridge_task = std::function<void(caf::event_based_actor*)>;
+constexpr size_t finisher_count = 2;
 
-constexpr size_t bridge_count = 4;
-
-caf::behavior bridge(caf::event_based_actor* self) {
-  return {[self](call_atom, const bridge_task& task) { task(self); }};
+// Answers callers whose transfer missed its deadline, once a second. One sweep replaces a
+// CAF timer per request (each timer wakes the clock thread).
+caf::behavior deadline_sweeper(caf::event_based_actor* self, std::weak_ptr<idempotency_guard> guard,
+                               std::shared_ptr<const clock> time) {
+  self->delayed_send(self, std::chrono::seconds(1), sweep_atom::value);
+  return {
+    [self, guard, time](sweep_atom) {
+      if (auto live = guard.lock())
+        live->sweep_deadlines(time->now_us());
+      self->delayed_send(self, std::chrono::seconds(1), sweep_atom::value);
+    },
+  };
 }
 
 // Runs blocking journal reads off the scheduler threads.
@@ -30,19 +41,10 @@ caf::behavior journal_reader(caf::event_based_actor*) {
   return {[](call_atom, const std::function<void()>& task) { task(); }};
 }
 
-template <class T>
-void request_into(caf::event_based_actor* self, const caf::actor& target, std::chrono::milliseconds timeout,
-                  caf::message request, ledger_api::callback<T> done) {
-  self->request(target, timeout, std::move(request))
-    .then([done](T& value) { done(std::move(value)); },
-          [done](caf::error& failure) { done(from_caf_error(failure)); });
-}
-
 } // namespace
 
 } // namespace ledgerflow
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::bridge_task)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::function<void()>)
 
 namespace ledgerflow {
@@ -55,6 +57,10 @@ ledger_service::ledger_service(caf::actor_system& system, std::shared_ptr<journa
   context_->metrics = std::make_shared<ledger_metrics>();
   context_->assets = std::move(assets);
   context_->config = std::move(config);
+  unsigned char random[6];
+  RAND_bytes(random, sizeof(random));
+  // Random per process start, so ids stay unique across restarts without a counter on disk.
+  transfer_id_prefix_ = "tr_" + to_hex(random, sizeof(random)) + "_";
 }
 
 ledger_service::~ledger_service() {
@@ -63,15 +69,23 @@ ledger_service::~ledger_service() {
 
 status ledger_service::start() {
   auto& ctx = *context_;
+  ctx.guard = std::make_shared<idempotency_guard>(
+    ctx.store, ctx.time, ctx.metrics,
+    idempotency_guard::options{ctx.config.idempotency_shards, ctx.config.command_timeout_ms});
+  // One finisher per scheduler thread is enough to spread the callers' continuations.
+  for (size_t index = 0; index < finisher_count; ++index)
+    finishers_.push_back(spawn_transfer_finisher(system_, ctx.guard));
   ctx.hub = spawn_balance_hub(system_);
-  ctx.writer = spawn_journal_writer(system_, ctx.store, ctx.hub, ctx.metrics,
+  ctx.writer = spawn_journal_writer(system_, ctx.store, ctx.hub, finishers_, ctx.metrics,
                                     journal_writer_options{ctx.config.batch_entries_max});
-  for (size_t shard = 0; shard < std::max<size_t>(1, ctx.config.registry_shards); ++shard)
-    ctx.registry_shards.push_back(spawn_account_registry(system_, context_));
-  for (size_t shard = 0; shard < std::max<size_t>(1, ctx.config.idempotency_shards); ++shard)
-    guards_.push_back(spawn_idempotency_guard(system_, context_, static_cast<uint32_t>(shard)));
-  for (size_t index = 0; index < bridge_count; ++index)
-    bridges_.push_back(system_.spawn(bridge));
+  std::weak_ptr<const ledger_context> weak_context = context_;
+  ctx.accounts = std::make_shared<account_registry>(
+    ctx.config.registry_shards,
+    [this, weak_context](const std::string& account) {
+      return spawn_account_actor(system_, account, weak_context.lock());
+    },
+    ctx.metrics);
+  sweeper_ = system_.spawn(deadline_sweeper, std::weak_ptr<idempotency_guard>(ctx.guard), ctx.time);
   reader_ = system_.spawn<caf::detached>(journal_reader);
   started_ = true;
   if (auto recovered = recover_inflight_legs(); !recovered)
@@ -80,6 +94,8 @@ status ledger_service::start() {
   return done{};
 }
 
+// Sends every leg a crash left in flight to its incoming account, all at once, and waits for
+// each to be durable (or for its deadline).
 status ledger_service::recover_inflight_legs() {
   std::vector<inflight_leg> legs;
   try {
@@ -87,18 +103,22 @@ status ledger_service::recover_inflight_legs() {
   } catch (const std::exception& failure) {
     return make_error(error_code::unavailable, std::string("cannot read in-flight legs: ") + failure.what());
   }
-  if (!legs.empty())
-    spdlog::info("completing {} transfer legs left in flight", legs.size());
-  caf::scoped_actor self{system_};
-  auto timeout = std::chrono::milliseconds(context_->config.command_timeout_ms);
+  if (legs.empty())
+    return done{};
+  spdlog::info("completing {} transfer legs left in flight", legs.size());
+  std::vector<std::pair<std::string, std::future<outcome<transfer_receipt>>>> completions;
   for (auto& leg : legs) {
-    std::optional<error> failure;
-    auto transfer_id = leg.transfer_id;
-    self->request(context_->registry_for(leg.to_account), timeout, credit_atom::value, std::move(leg))
-      .receive([](transfer_receipt&) {}, [&](caf::error& err) { failure = from_caf_error(err); });
-    if (failure)
-      return make_error(failure->code, "cannot complete transfer " + transfer_id + ": " + failure->message);
+    auto promise = std::make_shared<std::promise<outcome<transfer_receipt>>>();
+    completions.emplace_back(leg.transfer_id, promise->get_future());
+    auto answer = [promise](outcome<transfer_receipt> result) { promise->set_value(std::move(result)); };
+    if (!context_->guard->begin(leg.idempotency_key, leg.request_hash, std::move(answer)))
+      continue;  // already recorded, so already complete
+    auto to_account = leg.to_account;
+    context_->accounts->send(to_account, caf::make_message(credit_atom::value, std::move(leg)));
   }
+  for (auto& [transfer_id, completion] : completions)
+    if (auto result = completion.get(); !result)
+      return make_error(result.error().code, "cannot complete transfer " + transfer_id + ": " + result.error().message);
   return done{};
 }
 
@@ -107,42 +127,43 @@ void ledger_service::stop() {
     return;
   started_ = false;
   ready_ = false;
-  auto stop_all = [](std::vector<caf::actor>& actors) {
-    for (auto& actor : actors)
-      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
-    actors.clear();
-  };
-  stop_all(bridges_);
-  stop_all(guards_);
-  stop_all(context_->registry_shards);
+  caf::anon_send_exit(sweeper_, caf::exit_reason::user_shutdown);
+  context_->accounts->stop_all(caf::exit_reason::user_shutdown);
   // The writer handles messages in order: everything sent to it before this exit is flushed
   // by the flush marker it already queued.
   caf::scoped_actor self{system_};
   self->request(context_->writer, std::chrono::seconds(30), flush_atom::value).receive([] {}, [](caf::error&) {});
   for (auto* actor : {&context_->writer, &context_->hub, &reader_})
     caf::anon_send_exit(*actor, caf::exit_reason::user_shutdown);
+  for (auto& finisher : finishers_)
+    caf::anon_send_exit(finisher, caf::exit_reason::user_shutdown);
+  finishers_.clear();
+  // Nobody is left to finish what is still pending: its callers learn the outcome is unknown.
+  context_->guard->sweep_deadlines(std::numeric_limits<int64_t>::max());
 }
 
-const caf::actor& ledger_service::guard_for(const std::string& idempotency_key) const {
-  return guards_[std::hash<std::string>{}(idempotency_key) % guards_.size()];
-}
-
-const caf::actor& ledger_service::next_bridge() {
-  return bridges_[next_bridge_.fetch_add(1, std::memory_order_relaxed) % bridges_.size()];
+std::string ledger_service::new_transfer_id() {
+  char counter[17];
+  std::snprintf(counter, sizeof(counter), "%016llx",
+                static_cast<unsigned long long>(next_transfer_.fetch_add(1, std::memory_order_relaxed) + 1));
+  return transfer_id_prefix_ + counter;
 }
 
 void ledger_service::transfer(transfer_request request, callback<transfer_receipt> done) {
   if (!ready_)
     return done(make_error(error_code::unavailable, "the ledger is not ready"));
-  auto guard = guard_for(request.idempotency_key);
-  auto timeout = std::chrono::milliseconds(context_->config.command_timeout_ms);
-  caf::anon_send(next_bridge(), call_atom::value,
-                 bridge_task{[guard, timeout, request = std::move(request), done = std::move(done)](
-                               caf::event_based_actor* self) mutable {
-                   request_into<transfer_receipt>(self, guard, timeout,
-                                                  caf::make_message(transfer_atom::value, std::move(request)),
-                                                  std::move(done));
-                 }});
+  std::string asset_code;
+  if (auto valid = validate_transfer(request, context_->assets, asset_code); !valid) {
+    context_->metrics->transfers_failed.fetch_add(1, std::memory_order_relaxed);
+    return done(valid.error());
+  }
+  auto hash = request_hash(request);
+  if (!context_->guard->begin(request.idempotency_key, hash, std::move(done)))
+    return;  // a repeat: answered by the guard
+  auto from_account = request.from_account;
+  transfer_command command{std::move(request), new_transfer_id(), std::move(hash), std::move(asset_code),
+                           context_->time->now_us()};
+  context_->accounts->send(from_account, caf::make_message(transfer_atom::value, std::move(command)));
 }
 
 void ledger_service::get_account(std::string account, callback<account_view> done) {
@@ -150,20 +171,12 @@ void ledger_service::get_account(std::string account, callback<account_view> don
     return done(make_error(error_code::unavailable, "the ledger is not ready"));
   if (auto valid = parse_account_id(account); !valid)
     return done(valid.error());
-  auto registry = context_->registry_for(account);
-  auto timeout = std::chrono::milliseconds(context_->config.command_timeout_ms);
   auto found = [done = std::move(done)](outcome<account_view> view) {
     if (view && view->seq == 0)
       return done(make_error(error_code::not_found, "account " + view->id + " has no entries"));
     done(std::move(view));
   };
-  caf::anon_send(next_bridge(), call_atom::value,
-                 bridge_task{[registry, timeout, account = std::move(account), found = std::move(found)](
-                               caf::event_based_actor* self) mutable {
-                   request_into<account_view>(self, registry, timeout,
-                                              caf::make_message(view_atom::value, std::move(account)),
-                                              std::move(found));
-                 }});
+  context_->accounts->send(account, caf::make_message(view_atom::value, view_request{std::move(found)}));
 }
 
 void ledger_service::get_entries(std::string account, uint64_t after_seq, size_t limit,

@@ -1,6 +1,6 @@
-// The ledger as a service: spawns the journal writer, balance hub, registry shards and
-// idempotency guards over one journal, completes transfers a crash left in flight, and
-// implements ledger_api for callers outside CAF (the gateway).
+// The ledger as a service: spawns the journal writer and balance hub over one journal, sets
+// up the account registry and the idempotency guard, completes transfers a crash left in
+// flight, and implements ledger_api for callers outside CAF (the gateway, the benchmarks).
 #pragma once
 
 #include <atomic>
@@ -36,22 +36,21 @@ public:
   std::string metrics_text() const override;
   const asset_registry& assets() const override { return context_->assets; }
 
-  // For benchmarks and tests that drive the actors directly.
-  const caf::actor& guard_for(const std::string& idempotency_key) const;
   const caf::actor& hub() const { return context_->hub; }
   std::shared_ptr<ledger_metrics> metrics() const { return context_->metrics; }
   caf::actor_system& system() { return system_; }
 
 private:
   status recover_inflight_legs();
-  const caf::actor& next_bridge();
+  std::string new_transfer_id();
 
   caf::actor_system& system_;
   std::shared_ptr<ledger_context> context_;
-  std::vector<caf::actor> guards_;
-  std::vector<caf::actor> bridges_;
+  std::vector<caf::actor> finishers_;
+  caf::actor sweeper_;
   caf::actor reader_;
-  std::atomic<uint64_t> next_bridge_{0};
+  std::string transfer_id_prefix_;
+  std::atomic<uint64_t> next_transfer_{0};
   std::atomic<bool> ready_{false};
   bool started_ = false;
 };

@@ -2,7 +2,10 @@
 // (single node); the cluster will give them msgpack encodings before they cross the network.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,31 +24,49 @@ using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
 using credit_atom = caf::atom_constant<caf::atom("credit")>;
 using view_atom = caf::atom_constant<caf::atom("view")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
-using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
 using call_atom = caf::atom_constant<caf::atom("call")>;
-using recover_atom = caf::atom_constant<caf::atom("recover")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using finish_atom = caf::atom_constant<caf::atom("finish")>;
 
-// Entries an account actor wants durable; the writer answers (durable_atom, token).
-struct write_request {
-  append_batch batch;
-  caf::actor requester;
-  uint64_t token = 0;  // the requester's seq once these entries are applied
-  // False when the requester learns durability another way (an outgoing leg: the incoming
-  // leg's answer comes only after a later-or-same batch, so it implies this one is durable).
-  bool notify = true;
+// How far an account's entries are durable. The writer advances it after each commit (a
+// store, not a message); the account actor reads it when it needs to know.
+struct durable_cursor {
+  std::atomic<uint64_t> seq{0};
 };
 
-// A validated transfer on its way to the outgoing account's actor.
+// A transfer an account actor has ended, reported to the idempotency guard once durable.
+struct finished_transfer {
+  std::string idempotency_key;
+  transfer_receipt receipt;
+};
+
+// Entries an account actor wants durable. After the commit the writer advances `cursor` to
+// `token`, hands `finished` to a transfer finisher and, only if `notify` is set, sends
+// (durable_atom, token) to it (for an actor with readers waiting).
+struct write_request {
+  append_batch batch;
+  std::shared_ptr<durable_cursor> cursor;
+  uint64_t token = 0;  // the requester's seq once these entries are applied
+  std::optional<finished_transfer> finished;
+  caf::actor notify;
+};
+
+// A validated transfer on its way to the outgoing account's actor. Its end is reported to
+// the idempotency guard under request.idempotency_key, not answered to a sender.
 struct transfer_command {
   transfer_request request;
   std::string transfer_id;
   std::string request_hash;
   std::string asset_code;
   int64_t timestamp_us = 0;
+};
+
+// Durable balances of one account, for whoever asked (called once they are durable).
+struct view_request {
+  std::function<void(outcome<account_view>)> done;
 };
 
 // Durable entries of one group commit, shared by every subscriber (never copied per client).
@@ -59,4 +80,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::inflight_leg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::transfer_receipt)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::transfer_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::account_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::view_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::durable_entries)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<ledgerflow::finished_transfer>)

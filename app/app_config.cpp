@@ -65,7 +65,6 @@ status load_config_file(const std::string& path, app_config& config) {
   read_key(table, "drain_timeout_ms", config.drain_timeout_ms);
   read_size(table, "threads.actors", config.caf_threads);
   read_size(table, "ledger.batch_entries_max", config.ledger.batch_entries_max);
-  read_size(table, "ledger.idempotency_cache_entries_max", config.ledger.idempotency_cache_entries_max);
   read_size(table, "ledger.registry_shards", config.ledger.registry_shards);
   read_size(table, "ledger.idempotency_shards", config.ledger.idempotency_shards);
   read_key(table, "ledger.snapshot_every_entries", config.ledger.snapshot_every_entries);

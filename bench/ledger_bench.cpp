@@ -4,19 +4,15 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
-#include <mutex>
+#include <future>
 #include <random>
 #include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/scoped_actor.hpp>
-#include <caf/stateful_actor.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/ledger_service.hpp"
-#include "actors/message_types.hpp"
 #include "bench/latency_stats.hpp"
 #include "bench/raw_sqlite_baseline.hpp"
 #include "persistence/sqlite/sqlite_journal.hpp"
@@ -38,85 +34,69 @@ std::string user_account(size_t index) {
 struct bench_run {
   ledger_service* service = nullptr;
   size_t accounts = 0;
-  size_t window = 0;
   std::atomic<bool> measuring{false};
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> completed{0};
   std::atomic<uint64_t> failed{0};
-  std::atomic<size_t> clients_done{0};
-  std::mutex latencies_mutex;
-  std::vector<float> latencies_ms;
+  std::atomic<size_t> slots_done{0};
 };
 
-struct client_state {
+// One transfer in flight at a time; a client keeps `window` of these busy. Each is driven by
+// its own completion callback (on whichever worker thread ends the transfer), so it needs no
+// lock: it is never running twice at once.
+struct client_slot {
   bench_run* run = nullptr;
-  uint64_t client_id = 0;
+  std::string key_prefix;
   uint64_t next_key = 0;
   std::mt19937_64 random;
   std::vector<float> latencies_ms;
-  size_t in_flight = 0;
+  steady::time_point sent;
+
+  void send_one();
+  void on_reply(bool ok);
 };
 
-using client_self = caf::stateful_actor<client_state>;
-
-void send_one(client_self* self);
-
-void on_reply(client_self* self, steady::time_point sent, bool ok) {
-  auto& st = self->state;
-  --st.in_flight;
-  if (st.run->measuring.load(std::memory_order_relaxed)) {
-    st.latencies_ms.push_back(std::chrono::duration<float, std::milli>(steady::now() - sent).count());
-    (ok ? st.run->completed : st.run->failed).fetch_add(1, std::memory_order_relaxed);
-  }
-  if (!st.run->stopping.load(std::memory_order_relaxed)) {
-    send_one(self);
-  } else if (st.in_flight == 0) {
-    {
-      std::lock_guard<std::mutex> lock(st.run->latencies_mutex);
-      auto& all = st.run->latencies_ms;
-      all.insert(all.end(), st.latencies_ms.begin(), st.latencies_ms.end());
-    }
-    st.run->clients_done.fetch_add(1);
-    self->quit();
-  }
+void client_slot::send_one() {
+  auto accounts = run->accounts;
+  auto from = random() % accounts;
+  auto to = (from + 1 + random() % (accounts - 1)) % accounts;
+  transfer_request request{key_prefix + std::to_string(++next_key), user_account(from), bench_bucket,
+                           user_account(to), bench_bucket, 1};
+  sent = steady::now();
+  // The ledger answers every request within the command timeout, so no client-side timer.
+  run->service->transfer(std::move(request), [this](outcome<transfer_receipt> result) { on_reply(result.has_value()); });
 }
 
-void send_one(client_self* self) {
-  auto& st = self->state;
-  auto accounts = st.run->accounts;
-  auto from = st.random() % accounts;
-  auto to = (from + 1 + st.random() % (accounts - 1)) % accounts;
-  transfer_request request{"bench-" + std::to_string(st.client_id) + "-" + std::to_string(++st.next_key),
-                           user_account(from), bench_bucket, user_account(to), bench_bucket, 1};
-  auto& guard = st.run->service->guard_for(request.idempotency_key);
-  auto sent = steady::now();
-  ++st.in_flight;
-  // The guard answers every request within the command timeout, so no client-side timer.
-  self->request(guard, caf::infinite, transfer_atom::value, std::move(request))
-    .then([self, sent](transfer_receipt&) { on_reply(self, sent, true); },
-          [self, sent](caf::error&) { on_reply(self, sent, false); });
-}
-
-caf::behavior bench_client(client_self* self, bench_run* run, uint64_t client_id) {
-  self->state.run = run;
-  self->state.client_id = client_id;
-  self->state.random.seed(client_id * 7919 + 17);
-  for (size_t i = 0; i < run->window; ++i)
-    send_one(self);
-  return {[](caf::ok_atom) {}};
+void client_slot::on_reply(bool ok) {
+  if (run->measuring.load(std::memory_order_relaxed)) {
+    latencies_ms.push_back(std::chrono::duration<float, std::milli>(steady::now() - sent).count());
+    (ok ? run->completed : run->failed).fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!run->stopping.load(std::memory_order_relaxed))
+    send_one();
+  else
+    run->slots_done.fetch_add(1);
 }
 
 // Gives every user account enough to pay its share of the run, from a system account.
 void fund_accounts(ledger_service& service, size_t accounts) {
-  caf::scoped_actor self{service.system()};
+  std::promise<void> funded;
+  std::atomic<size_t> remaining{accounts};
+  std::atomic<bool> failed{false};
+  std::string failure;
   for (size_t index = 0; index < accounts; ++index) {
     transfer_request request{"bench-fund-" + std::to_string(index), bench_mint, bench_bucket, user_account(index),
                              bench_bucket, 100'000'000};
-    self->send(service.guard_for(request.idempotency_key), transfer_atom::value, std::move(request));
+    service.transfer(std::move(request), [&](outcome<transfer_receipt> result) {
+      if (!result && !failed.exchange(true))
+        failure = result.error().message;
+      if (remaining.fetch_sub(1) == 1)
+        funded.set_value();
+    });
   }
-  for (size_t index = 0; index < accounts; ++index)
-    self->receive([](transfer_receipt&) {},
-                  [](caf::error& failure) { throw std::runtime_error("funding failed: " + caf::to_string(failure)); });
+  funded.get_future().wait();
+  if (failed)
+    throw std::runtime_error("funding failed: " + failure);
 }
 
 struct ledger_figures {
@@ -147,11 +127,19 @@ ledger_figures measure_ledger(const ledger_bench_options& options, const asset_r
     bench_run run;
     run.service = &service;
     run.accounts = options.accounts;
-    run.window = options.window;
     std::cerr << "bench ledger: " << options.clients << " clients x " << options.window << " in flight, warmup "
               << options.warmup_s << " s\n";
+    std::vector<std::unique_ptr<client_slot>> slots;
     for (size_t client = 0; client < options.clients; ++client)
-      system.spawn(bench_client, &run, client);
+      for (size_t lane = 0; lane < options.window; ++lane) {
+        auto slot = std::make_unique<client_slot>();
+        slot->run = &run;
+        slot->key_prefix = "bench-" + std::to_string(client) + "-" + std::to_string(lane) + "-";
+        slot->random.seed(client * 7919 + lane * 104729 + 17);
+        slots.push_back(std::move(slot));
+      }
+    for (auto& slot : slots)
+      slot->send_one();
     std::this_thread::sleep_for(std::chrono::duration<double>(options.warmup_s));
     auto metrics = service.metrics();
     metrics->recent_commit_ms.reset();
@@ -166,12 +154,15 @@ ledger_figures measure_ledger(const ledger_bench_options& options, const asset_r
     auto batches = metrics->batches_written.load() - batches_before;
     auto entries = metrics->entries_written.load() - entries_before;
     run.stopping = true;
-    while (run.clients_done.load() < options.clients)
+    while (run.slots_done.load() < slots.size())
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::vector<float> latencies_ms;
+    for (auto& slot : slots)
+      latencies_ms.insert(latencies_ms.end(), slot->latencies_ms.begin(), slot->latencies_ms.end());
     figures.transfers_per_s = static_cast<double>(run.completed.load()) / elapsed;
     figures.failed = run.failed.load();
-    figures.p50_ms = percentile(run.latencies_ms, 0.50);
-    figures.p99_ms = percentile(run.latencies_ms, 0.99);
+    figures.p50_ms = percentile(latencies_ms, 0.50);
+    figures.p99_ms = percentile(latencies_ms, 0.99);
     figures.batch_avg = batches ? static_cast<double>(entries) / static_cast<double>(batches) : 0;
     figures.batch_avg_transfers = figures.batch_avg / 2;
     auto commits = metrics->recent_commit_ms.snapshot();

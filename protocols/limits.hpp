@@ -28,7 +28,6 @@ inline constexpr uint64_t snapshot_every_entries = 1'000;
 // Actors (configurable).
 inline constexpr uint32_t account_idle_passivate_ms = 60'000;
 inline constexpr uint32_t command_timeout_ms = 10'000;
-inline constexpr size_t idempotency_cache_entries_max = 100'000;
 
 // HTTP.
 inline constexpr size_t http_body_bytes_max = 64 * 1024;
