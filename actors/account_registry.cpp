@@ -1,5 +1,7 @@
 #include "actors/account_registry.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_cast.hpp>
 #include <caf/message_id.hpp>
 #include <caf/send.hpp>
@@ -20,8 +22,8 @@ account_registry::shard& account_registry::shard_of(const std::string& account) 
 
 void account_registry::send(const std::string& account, caf::message message, caf::execution_unit* host) {
   auto& part = shard_of(account);
-  // Enqueued under the lock: a passivation check of the same shard sees either the count
-  // before this command (and the actor stays) or a mailbox that already holds it.
+  // The count goes up under the lock, before the enqueue: a passivation check can never see
+  // a count that matches while this command is still on its way to the mailbox.
   std::lock_guard<std::mutex> lock(part.mutex);
   auto found = part.accounts.find(account);
   if (found == part.accounts.end()) {

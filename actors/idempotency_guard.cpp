@@ -1,5 +1,7 @@
 #include "actors/idempotency_guard.hpp"
 
+#include <algorithm>
+
 #include "actors/ledger_metrics.hpp"
 
 namespace ledgerflow {
@@ -83,7 +85,8 @@ void idempotency_guard::finish(const std::string& key, outcome<transfer_receipt>
     waiters = std::move(found->second.waiters);
     found->second.waiters.clear();
     bool unknown = !result && result.error().code == error_code::unavailable;
-    (result ? metrics_->transfers_ok : metrics_->transfers_failed).fetch_add(1, std::memory_order_relaxed);
+    if (!found->second.outcome_unknown)  // a swept key was counted (as failed) when its callers were answered
+      (result ? metrics_->transfers_ok : metrics_->transfers_failed).fetch_add(1, std::memory_order_relaxed);
     if (unknown) {
       // Says nothing about whether the outgoing leg was written: hold the key so a retry
       // cannot move the money a second time (answer_repeat asks the journal).
