@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/app_config.hpp"
+#include "bench/journal_bench.hpp"
 #include "bench/ledger_bench.hpp"
 
 namespace ledgerflow {
@@ -12,5 +13,8 @@ using bench_options = ledger_bench_options;
 
 void add_bench_ledger_flags(CLI::App* command, bench_options& options);
 int run_bench_ledger(const app_config& config, const bench_options& options);
+
+void add_bench_journal_flags(CLI::App* command, journal_bench_options& options);
+int run_bench_journal(const app_config& config, const journal_bench_options& options);
 
 } // namespace ledgerflow

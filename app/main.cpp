@@ -80,6 +80,10 @@ int main(int argc, char** argv) {
   auto* bench_ledger = bench_command->add_subcommand("ledger", "durable transfers per second through the actors");
   add_storage_flags(bench_ledger, flags);
   add_bench_ledger_flags(bench_ledger, bench);
+  journal_bench_options bench_journal_options;
+  auto* bench_journal = bench_command->add_subcommand("journal", "journal appends per second on one thread, no actors");
+  add_storage_flags(bench_journal, flags);
+  add_bench_journal_flags(bench_journal, bench_journal_options);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -97,5 +101,7 @@ int main(int argc, char** argv) {
     return run_check(config);
   if (*bench_ledger)
     return run_bench_ledger(config, bench);
+  if (*bench_journal)
+    return run_bench_journal(config, bench_journal_options);
   return 1;
 }

@@ -38,10 +38,14 @@ key_filter::key_filter(size_t capacity_keys)
     blocks_(blocks_for(capacity_keys)),
     blocks_data_(std::make_unique<block[]>(blocks_)) {}
 
+uint64_t key_filter::hash_of(std::string_view key) {
+  return std::hash<std::string_view>{}(key);
+}
+
 // Double hashing inside the block: start + i * step for i < hashes_per_key. An odd step
 // modulo 512 never repeats a bit within 512 steps, so a key sets exactly hashes_per_key bits.
-key_filter::spot key_filter::spot_of(std::string_view key) const {
-  uint64_t hash = mix(std::hash<std::string_view>{}(key));
+key_filter::spot key_filter::spot_of(uint64_t key_hash) const {
+  uint64_t hash = mix(key_hash);
   spot result;
   result.block = static_cast<size_t>(((hash >> 32) * blocks_) >> 32);
   result.start = static_cast<uint32_t>(hash % block_bits);
@@ -49,8 +53,8 @@ key_filter::spot key_filter::spot_of(std::string_view key) const {
   return result;
 }
 
-void key_filter::insert(std::string_view key) {
-  auto where = spot_of(key);
+void key_filter::insert_hash(uint64_t key_hash) {
+  auto where = spot_of(key_hash);
   auto& words = blocks_data_[where.block].words;
   for (uint32_t i = 0; i < hashes_per_key; ++i) {
     uint32_t bit = (where.start + i * where.step) % block_bits;
@@ -59,8 +63,8 @@ void key_filter::insert(std::string_view key) {
   ++key_count_;
 }
 
-bool key_filter::may_contain(std::string_view key) const {
-  auto where = spot_of(key);
+bool key_filter::may_contain_hash(uint64_t key_hash) const {
+  auto where = spot_of(key_hash);
   const auto& words = blocks_data_[where.block].words;
   for (uint32_t i = 0; i < hashes_per_key; ++i) {
     uint32_t bit = (where.start + i * where.step) % block_bits;

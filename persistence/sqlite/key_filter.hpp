@@ -28,8 +28,14 @@ public:
   // Sized for `capacity_keys` keys (at least 1); more still work, at a rising false-positive rate.
   explicit key_filter(size_t capacity_keys);
 
-  void insert(std::string_view key);
-  bool may_contain(std::string_view key) const;
+  // The hash every function below spreads: callers that look a key up in several places
+  // (the journal's tail, then this filter) compute it once.
+  static uint64_t hash_of(std::string_view key);
+
+  void insert(std::string_view key) { insert_hash(hash_of(key)); }
+  bool may_contain(std::string_view key) const { return may_contain_hash(hash_of(key)); }
+  void insert_hash(uint64_t key_hash);
+  bool may_contain_hash(uint64_t key_hash) const;
 
   size_t capacity_keys() const { return capacity_keys_; }
   // Keys inserted so far (a key inserted twice counts twice).
@@ -47,7 +53,7 @@ private:
     uint32_t start = 0;
     uint32_t step = 0;
   };
-  spot spot_of(std::string_view key) const;
+  spot spot_of(uint64_t key_hash) const;
 
   const size_t capacity_keys_;
   const size_t blocks_;

@@ -1,6 +1,21 @@
 #include "persistence/sqlite/sqlite_handle.hpp"
 
+#include <mutex>
+
 namespace ledgerflow {
+
+namespace {
+
+// Process-wide, before SQLite initialises: without memory statistics its allocator takes no
+// global mutex, which the journal's appending and merging threads would otherwise share on
+// every row. Nothing here reads the statistics. Too late (SQLITE_MISUSE) when something else
+// in the process opened a database first: then SQLite keeps counting, which is only slower.
+void configure_sqlite_once() {
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+} // namespace
 
 void throw_sqlite_error(sqlite3* db, int code, std::string_view what) {
   std::string message = "sqlite: " + std::string(what) + ": ";
@@ -12,6 +27,7 @@ void throw_sqlite_error(sqlite3* db, int code, std::string_view what) {
 }
 
 sqlite_connection::sqlite_connection(const std::string& path, int flags) {
+  configure_sqlite_once();
   sqlite3* db = nullptr;
   int code = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   db_.reset(db);  // SQLite hands out a handle even on failure; it must be closed too

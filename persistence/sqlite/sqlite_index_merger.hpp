@@ -1,16 +1,36 @@
-// The deferred half of the append-only journal: puts the rows appended since the last merge
-// into entry_index and idempotency_index in one transaction, and records in journal_meta how
-// far each index now reaches. Rows go in sorted by the index key, so each index page takes
-// all its new rows at once instead of one page write per row per batch.
+// The deferred half of the append-only journal: puts the rows appended between two log
+// positions into entry_index and idempotency_index, and records in journal_meta how far each
+// index now reaches. Rows go in sorted by the index key, so each index page takes all its new
+// rows at once instead of one page write per row per batch.
+//
+// The merger has its own connection and may run on its own thread (index_merge_background),
+// so the append path neither pays for a merge nor waits for one: a merge commits in chunks of
+// index_merge_chunk_rows rows, each a short transaction that takes its turn with the appends
+// (sqlite_write_turn; an append waiting goes first), and only the last chunk moves
+// journal_meta. A crash between chunks leaves rows indexed beyond journal_meta; the next merge
+// finds them there at the same pos and goes on (a row there at another pos is a duplicate,
+// which stops the journal). Readers cope with a row in both index and tail (see
+// sqlite_journal_tail.hpp). The chunks commit with synchronous=NORMAL: the index is derived
+// data, and the next append's fsync of the same WAL makes them durable anyway; lost, they
+// are merged again from the log.
+//
+// Off the writer thread it also runs the WAL checkpoints, outside any write turn, when an
+// append's commit reports the log has grown past wal_autocheckpoint_pages.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
 
 #include "persistence/sqlite/key_filter.hpp"
 #include "persistence/sqlite/sqlite_handle.hpp"
-#include "persistence/sqlite/sqlite_journal_tail.hpp"
+#include "persistence/sqlite/sqlite_options.hpp"
 
 namespace ledgerflow {
 
@@ -24,35 +44,103 @@ struct sqlite_log_positions {
   bool operator!=(const sqlite_log_positions& other) const { return !(*this == other); }
 };
 
-class sqlite_index_merger {
-public:
-  // Uses the writer's connection: a merge is a write like any other.
-  explicit sqlite_index_merger(sqlite_connection& connection);
+// How far the indexes reach, as journal_meta says, read on `connection`.
+sqlite_log_positions read_merged_positions(sqlite_connection& connection);
+// A filter sized for `capacity_keys` holding every key now in idempotency_index: one walk of
+// the index in key order, inside whatever transaction is open on `connection` (else its own).
+std::unique_ptr<key_filter> read_merged_key_filter(sqlite_connection& connection, size_t capacity_keys);
 
-  // How far the indexes reach, as journal_meta says.
-  sqlite_log_positions merged();
-  // Indexes `tail`, which holds exactly the rows after `from` up to `up_to`, outside any open
-  // transaction. The tail is already sorted: no need to read the rows back and sort them.
-  // A duplicate (account, seq) or key is a journal_error, never a journal_conflict: the
-  // batches holding it are committed, so the journal is inconsistent and the node must stop.
-  void merge(const sqlite_journal_tail& tail, const sqlite_log_positions& from, const sqlite_log_positions& up_to);
-  // A filter sized for `capacity_keys` holding every key now in idempotency_index: one walk
-  // of the index in key order, inside whatever transaction is open (else its own).
-  std::unique_ptr<key_filter> filter_of_merged_keys(size_t capacity_keys);
+// Whose turn it is to write, between the appends and the merge chunks of one journal, so they
+// queue in memory instead of in SQLite's busy handler (which sleeps in steps of milliseconds).
+// An append that waits goes before the next merge chunk.
+class sqlite_write_turn {
+public:
+  void lock_for_append();
+  void lock_for_merge();
+  void unlock();
 
 private:
-  void insert_rows(const sqlite_journal_tail& tail);
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool taken_ = false;
+  size_t appends_waiting_ = 0;
+};
+
+// What a finished merge leaves for the writer: how far the indexes now reach, and a rebuilt
+// key filter when one was asked for.
+struct sqlite_merge_result {
+  sqlite_log_positions up_to;
+  std::unique_ptr<key_filter> rebuilt_filter;
+};
+
+class sqlite_index_merger {
+public:
+  sqlite_index_merger(const std::string& path, const sqlite_options& options, sqlite_write_turn& turn);
+  // Finishes the merge in flight (a merge cut short would only be redone), then stops.
+  ~sqlite_index_merger();
+  sqlite_index_merger(const sqlite_index_merger&) = delete;
+  sqlite_index_merger& operator=(const sqlite_index_merger&) = delete;
+
+  bool background() const { return background_; }
+
+  // Indexes the rows after `from` up to `up_to`, which journal_meta must say are unmerged,
+  // and when filter_capacity_keys > 0 reads a new filter of that capacity from the index. In
+  // the background when the merger has its thread: see finished(); else now, on this thread.
+  // A duplicate (account, seq) or key is a journal_error, never a journal_conflict: the
+  // batches holding it are committed, so the journal is inconsistent and the node must stop.
+  void start(const sqlite_log_positions& from, const sqlite_log_positions& up_to, size_t filter_capacity_keys);
+  bool running();
+  // The merge that finished since the last call, if any; rethrows its failure.
+  std::optional<sqlite_merge_result> finished();
+  // Waits for the merge in flight, then as finished().
+  std::optional<sqlite_merge_result> wait();
+
+  // An append's commit left `wal_pages` pages in the log: past the checkpoint interval, the
+  // merger's thread checkpoints it. Called from SQLite's WAL hook on the writer thread.
+  void on_wal_grown(int wal_pages);
+
+private:
+  struct job {
+    sqlite_log_positions from;
+    sqlite_log_positions up_to;
+    size_t filter_capacity_keys = 0;
+  };
+  sqlite_merge_result merge(const job& work);
+  void merge_entries(const job& work, bool& first_chunk, bool has_keys);
+  void merge_keys(const job& work, bool& first_chunk);
+  void begin_chunk(const job& work, bool& first_chunk);
+  void end_chunk(const job& work, bool last);
+  void insert_entry(const std::string& account, uint64_t seq, int64_t pos);
+  void insert_key(const std::string& key, int64_t pos);
   void record_merged(const sqlite_log_positions& up_to);
+  void run();
+  void checkpoint() noexcept;
   void rollback() noexcept;
 
-  sqlite_connection& connection_;
+  const bool background_;
+  const size_t chunk_rows_;
+  const int checkpoint_pages_;
+  sqlite_write_turn& turn_;
+  sqlite_connection connection_;
   sqlite_statement begin_;
   sqlite_statement commit_;
-  sqlite_statement read_merged_;
+  sqlite_statement read_entries_;
+  sqlite_statement read_keys_;
   sqlite_statement insert_entry_;
+  sqlite_statement indexed_entry_pos_;
   sqlite_statement insert_key_;
+  sqlite_statement indexed_key_pos_;
   sqlite_statement write_merged_;
-  sqlite_statement merged_keys_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<job> pending_;
+  bool running_ = false;
+  bool checkpoint_due_ = false;
+  bool stopping_ = false;
+  std::optional<sqlite_merge_result> finished_;
+  std::exception_ptr failure_;
+  std::thread thread_;  // last: starts once everything above is ready
 };
 
 } // namespace ledgerflow

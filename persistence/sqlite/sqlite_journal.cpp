@@ -76,15 +76,17 @@ void sqlite_journal::append(const append_batch& batch) {
   }
 }
 
-// Every read below copies what it needs of the tail FIRST and reads the index after, and
-// drops a tail row the index already returned: see sqlite_journal_tail.hpp for why that
-// neither misses nor repeats a row when a merge runs in between.
+// Every read below copies what it needs of the tail FIRST and reads the index after (only up
+// to the log position the copy reaches), and drops a tail row the index already returned: see
+// sqlite_journal_tail.hpp for why that neither misses nor repeats a row, nor shows part of a
+// batch, when a merge runs in between.
 
 std::vector<journal_entry> sqlite_journal::read_entries(const std::string& account, uint64_t after_seq,
                                                         size_t limit) {
-  auto unmerged = tail_.entries_of(account, after_seq, limit);
+  int64_t visible_up_to = 0;
+  auto unmerged = tail_.entries_of(account, after_seq, limit, visible_up_to);
   auto reader = readers_->acquire();
-  auto entries = reader->read_entries(account, after_seq, limit);
+  auto entries = reader->read_entries(account, after_seq, limit, visible_up_to);
   // Fewer than `limit` from the index means it has no more of them: the tail continues.
   uint64_t last = entries.empty() ? after_seq : entries.back().seq;
   for (const auto& position : unmerged) {
@@ -99,8 +101,9 @@ std::vector<journal_entry> sqlite_journal::read_entries(const std::string& accou
 }
 
 uint64_t sqlite_journal::last_seq(const std::string& account) {
-  auto unmerged = tail_.last_seq(account);
-  auto merged = readers_->acquire()->last_seq(account);
+  int64_t visible_up_to = 0;
+  auto unmerged = tail_.last_seq(account, visible_up_to);
+  auto merged = readers_->acquire()->last_seq(account, visible_up_to);
   return std::max(unmerged.value_or(0), merged);
 }
 
@@ -112,13 +115,12 @@ std::optional<account_snapshot> sqlite_journal::latest_snapshot(const std::strin
 // the filter over the merged keys answer that from memory, without a connection.
 std::optional<idempotency_record> sqlite_journal::find_idempotency(const std::string& key) {
   auto location = tail_.locate_key(key);
-  if (location.unmerged_pos) {
-    // The row at that pos is the record, whether or not a merge has indexed it since.
-    auto record = readers_->acquire()->idempotency_at(*location.unmerged_pos);
-    if (record.key != key)
-      throw journal_error("sqlite: corrupt idempotency: pos " + std::to_string(*location.unmerged_pos)
-                          + " holds key " + record.key + ", not " + key);
-    return record;
+  for (auto pos : location.unmerged_positions) {
+    // The row at that pos is the record, whether or not a merge has indexed it since; a row
+    // with another key only shares the key's hash.
+    auto record = readers_->acquire()->idempotency_at(pos);
+    if (record.key == key)
+      return record;
   }
   if (!location.maybe_merged)
     return std::nullopt;
@@ -160,9 +162,10 @@ void sqlite_journal::scan_entries(const std::function<bool(const journal_entry&)
 // The first scan_page_entries_max entries after (account, seq) of index and tail together:
 // both come sorted by (account, seq), so this is the merge step of a merge sort.
 std::vector<journal_entry> sqlite_journal::scan_page(const std::string& account, uint64_t seq) {
-  auto unmerged = tail_.entries_after(account, seq, scan_page_entries_max);
+  int64_t visible_up_to = 0;
+  auto unmerged = tail_.entries_after(account, seq, scan_page_entries_max, visible_up_to);
   auto reader = readers_->acquire();
-  auto merged = reader->entries_after(account, seq, scan_page_entries_max);
+  auto merged = reader->entries_after(account, seq, scan_page_entries_max, visible_up_to);
   std::vector<journal_entry> page;
   page.reserve(scan_page_entries_max);
   auto next_merged = merged.begin();
@@ -183,6 +186,16 @@ std::vector<journal_entry> sqlite_journal::scan_page(const std::string& account,
     ++next_unmerged;
   }
   return page;
+}
+
+void sqlite_journal::finish_index_merge() {
+  std::lock_guard<std::mutex> guard(writer_mutex_);
+  try {
+    writer_->finish_index_merge();
+  } catch (const journal_error&) {
+    failed_ = true;
+    throw;
+  }
 }
 
 bool sqlite_journal::healthy() {

@@ -3,7 +3,7 @@
 //
 // The file is an append-only log (entries and idempotency records in arrival order) whose
 // indexes by (account, seq) and by key are filled by a bulk merge every index_merge_rows
-// rows. Reads combine the merged index with the unmerged tail that this object keeps in
+// rows, on a thread of its own by default (sqlite_index_merger). Reads combine the merged index with the unmerged tail that this object keeps in
 // memory (sqlite_journal_tail). Another process opening the same file (`ledgerflow check`
 // beside a running node) loads the tail as it is then and sees at least everything committed
 // before it opened; it may only read. (Its filter over the merged idempotency keys knows the
@@ -43,6 +43,9 @@ public:
   void scan_entries(const std::function<bool(const journal_entry&)>& visit) override;
   // False once an append failed for a reason other than a conflict: fail-stop territory.
   bool healthy() override;
+  // Waits for a background index merge in flight (if any) to finish and takes its result, as
+  // the next append would; throws journal_error when it failed. For tests and tooling.
+  void finish_index_merge();
 
   const std::string& path() const { return path_; }
 

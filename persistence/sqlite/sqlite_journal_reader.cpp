@@ -94,11 +94,14 @@ inflight_leg leg_from_row(const sqlite_statement& row) {
 sqlite_journal_reader::sqlite_journal_reader(const std::string& path, const sqlite_options& options)
   : connection_(open_for_reading(path, options)),
     read_entries_(connection_.get(), std::string("SELECT ") + entry_columns + indexed_entries
-                                       + " WHERE i.account = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3"),
+                                       + " WHERE i.account = ?1 AND i.seq > ?2 AND i.pos <= ?4 ORDER BY i.seq LIMIT ?3"),
     // A row value comparison walks the index from (account, seq) onwards.
     entries_after_(connection_.get(), std::string("SELECT ") + entry_columns + indexed_entries
-                                        + " WHERE (i.account, i.seq) > (?1, ?2) ORDER BY i.account, i.seq LIMIT ?3"),
-    last_seq_(connection_.get(), "SELECT max(seq) FROM entry_index WHERE account = ?1"),
+                                        + " WHERE (i.account, i.seq) > (?1, ?2) AND i.pos <= ?4"
+                                          " ORDER BY i.account, i.seq LIMIT ?3"),
+    // From the account's last seq down: rows past visible_up_to are the newest, so at most a few.
+    last_seq_(connection_.get(),
+              "SELECT seq FROM entry_index WHERE account = ?1 AND pos <= ?2 ORDER BY seq DESC LIMIT 1"),
     latest_snapshot_(connection_.get(), "SELECT body FROM snapshots WHERE account = ?1"),
     find_idempotency_(connection_.get(), std::string("SELECT ") + idempotency_columns
                                            + " FROM idempotency_index AS x CROSS JOIN idempotency AS d"
@@ -114,18 +117,20 @@ sqlite_journal_reader::sqlite_journal_reader(const std::string& path, const sqli
     probe_(connection_.get(), "PRAGMA user_version") {}
 
 std::vector<journal_entry> sqlite_journal_reader::read_entries(const std::string& account, uint64_t after_seq,
-                                                               size_t limit) {
+                                                               size_t limit, int64_t visible_up_to) {
   read_entries_.bind(1, account);
   read_entries_.bind(2, clamp_to_int64(after_seq));
   read_entries_.bind(3, clamp_to_int64(limit));
+  read_entries_.bind(4, visible_up_to);
   return collect_entries(read_entries_, limit);
 }
 
 std::vector<journal_entry> sqlite_journal_reader::entries_after(const std::string& account, uint64_t seq,
-                                                                size_t limit) {
+                                                                size_t limit, int64_t visible_up_to) {
   entries_after_.bind(1, account);
   entries_after_.bind(2, clamp_to_int64(seq));
   entries_after_.bind(3, clamp_to_int64(limit));
+  entries_after_.bind(4, visible_up_to);
   return collect_entries(entries_after_, limit);
 }
 
@@ -138,9 +143,10 @@ std::vector<journal_entry> sqlite_journal_reader::collect_entries(sqlite_stateme
   return entries;
 }
 
-uint64_t sqlite_journal_reader::last_seq(const std::string& account) {
+uint64_t sqlite_journal_reader::last_seq(const std::string& account, int64_t visible_up_to) {
   sqlite_statement_use use(last_seq_);
   use->bind(1, account);
+  use->bind(2, visible_up_to);
   if (!use->step() || use->column_is_null(0))
     return 0;
   return static_cast<uint64_t>(use->column_int64(0));

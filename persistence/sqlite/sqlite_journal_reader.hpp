@@ -23,10 +23,14 @@ public:
   // The file must exist with an up-to-date schema (the writer opens first).
   sqlite_journal_reader(const std::string& path, const sqlite_options& options);
 
-  std::vector<journal_entry> read_entries(const std::string& account, uint64_t after_seq, size_t limit);
+  // The by-account reads take only index rows whose pos is at most `visible_up_to`: see
+  // sqlite_journal_tail.hpp for why.
+  std::vector<journal_entry> read_entries(const std::string& account, uint64_t after_seq, size_t limit,
+                                          int64_t visible_up_to);
   // Entries ordered by (account, seq) that come after (account, seq): one page of a scan.
-  std::vector<journal_entry> entries_after(const std::string& account, uint64_t seq, size_t limit);
-  uint64_t last_seq(const std::string& account);
+  std::vector<journal_entry> entries_after(const std::string& account, uint64_t seq, size_t limit,
+                                           int64_t visible_up_to);
+  uint64_t last_seq(const std::string& account, int64_t visible_up_to);
   std::optional<account_snapshot> latest_snapshot(const std::string& account);
   std::optional<idempotency_record> find_idempotency(const std::string& key);
   std::vector<inflight_leg> inflight_legs();

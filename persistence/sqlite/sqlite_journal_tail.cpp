@@ -10,6 +10,8 @@ namespace {
 
 using entry_positions = std::vector<sqlite_journal_tail::entry_position>;
 
+constexpr size_t key_slots_min = 1'024;
+
 entry_positions::const_iterator first_after(const entry_positions& positions, uint64_t seq) {
   return std::upper_bound(positions.begin(), positions.end(), seq,
                           [](uint64_t s, const sqlite_journal_tail::entry_position& p) { return s < p.seq; });
@@ -17,39 +19,105 @@ entry_positions::const_iterator first_after(const entry_positions& positions, ui
 
 } // namespace
 
-sqlite_journal_tail::account_state& sqlite_journal_tail::state_of(std::string_view account) {
-  auto found = accounts_.find(std::string(account));
-  if (found != accounts_.end())
-    return found->second;
-  return accounts_.emplace(std::string(account), account_state{}).first->second;
+size_t sqlite_journal_tail::slot_of(uint64_t key_hash, size_t mask) {
+  // Fibonacci hashing: the high bits of the product depend on all bits of the hash.
+  return static_cast<size_t>((key_hash * 0x9e3779b97f4a7c15u) >> 20) & mask;
 }
 
-void sqlite_journal_tail::add(const std::vector<account_entry_position>& entries,
-                              const std::vector<key_position>& keys) {
+void sqlite_journal_tail::put_key(std::vector<key_slot>& slots, const key_row& key) {
+  auto mask = slots.size() - 1;
+  auto slot = slot_of(key.key_hash, mask);
+  while (slots[slot].pos != 0)
+    slot = (slot + 1) & mask;
+  slots[slot] = {key.key_hash, key.pos};
+}
+
+void sqlite_journal_tail::find_key(uint64_t key_hash, std::vector<int64_t>& positions) const {
+  if (key_slots_.empty())
+    return;
+  auto mask = key_slots_.size() - 1;
+  for (auto slot = slot_of(key_hash, mask); key_slots_[slot].pos != 0; slot = (slot + 1) & mask)
+    if (key_slots_[slot].key_hash == key_hash)
+      positions.push_back(key_slots_[slot].pos);
+}
+
+// Called under the exclusive lock: rehashes into a table at most half full after `keys`.
+void sqlite_journal_tail::reserve_keys(size_t keys) {
+  if (!key_slots_.empty() && keys * 2 <= key_slots_.size())
+    return;
+  size_t size = key_slots_min;
+  while (size < keys * 2)
+    size *= 2;
+  std::vector<key_slot> grown(size);
+  for (const auto& slot : key_slots_)
+    if (slot.pos != 0)
+      put_key(grown, {slot.key_hash, slot.pos});
+  key_slots_.swap(grown);
+}
+
+sqlite_journal_tail::account_state* sqlite_journal_tail::find_account(std::string_view account) const {
+  if (account_slots_.empty())
+    return nullptr;
+  auto id_hash = key_filter::hash_of(account);
+  auto mask = account_slots_.size() - 1;
+  for (auto slot = slot_of(id_hash, mask); account_slots_[slot].state != nullptr; slot = (slot + 1) & mask)
+    if (account_slots_[slot].id_hash == id_hash && account_slots_[slot].state->id == account)
+      return account_slots_[slot].state;
+  return nullptr;
+}
+
+void sqlite_journal_tail::put_account(std::vector<account_slot>& slots, account_state* state) {
+  auto mask = slots.size() - 1;
+  auto slot = slot_of(state->id_hash, mask);
+  while (slots[slot].state != nullptr)
+    slot = (slot + 1) & mask;
+  slots[slot] = {state->id_hash, state};
+}
+
+sqlite_journal_tail::account_state* sqlite_journal_tail::writer_find_account(std::string_view account) const {
+  return find_account(account);
+}
+
+sqlite_journal_tail::account_state* sqlite_journal_tail::add_account(std::string_view account, uint64_t head) {
+  assert(find_account(account) == nullptr);
+  auto state = std::make_unique<account_state>(account, key_filter::hash_of(account));
+  state->head = head;
+  auto* added = state.get();
   std::unique_lock<std::shared_mutex> lock(mutex_);
+  accounts_.push_back(std::move(state));
+  if (accounts_.size() * 2 > account_slots_.size()) {
+    std::vector<account_slot> grown(std::max(key_slots_min, account_slots_.size() * 2));
+    for (const auto& known : accounts_)
+      put_account(grown, known.get());
+    account_slots_.swap(grown);
+  } else {
+    put_account(account_slots_, added);
+  }
+  return added;
+}
+
+void sqlite_journal_tail::writer_find_key(uint64_t key_hash, std::vector<int64_t>& positions) const {
+  find_key(key_hash, positions);
+}
+
+void sqlite_journal_tail::add(const std::vector<entry_row>& entries, const std::vector<key_row>& keys,
+                              int64_t entries_end) {
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  assert(entries_end >= entries_end_);
+  entries_end_ = entries_end;
   for (const auto& entry : entries) {
-    auto found = accounts_.find(entry.account);
-    if (found == accounts_.end())
-      found = accounts_.emplace(entry.account, account_state{}).first;  // loading at open: no head yet
-    else
-      assert(entry.seq == found->second.head + 1);
-    auto& state = found->second;
+    auto& state = *entry.account;
     assert(state.unmerged.empty() || entry.pos > state.unmerged.back().pos);
     if (state.unmerged.empty())
-      unmerged_accounts_.insert(found->first);
+      unmerged_accounts_.emplace(state.id, &state);
     state.unmerged.push_back({entry.seq, entry.pos});
     state.head = entry.seq;
   }
   entry_count_ += entries.size();
-  for (const auto& key : keys) {
-    [[maybe_unused]] bool added = keys_.emplace(key.key, key.pos).second;
-    assert(added);
-  }
-}
-
-void sqlite_journal_tail::remember_head(std::string_view account, uint64_t seq) {
-  std::unique_lock<std::shared_mutex> lock(mutex_);
-  state_of(account).head = seq;
+  reserve_keys(key_count_ + keys.size());
+  for (const auto& key : keys)
+    put_key(key_slots_, key);
+  key_count_ += keys.size();
 }
 
 void sqlite_journal_tail::set_merged_key_filter(std::unique_ptr<key_filter> filter) {
@@ -57,25 +125,45 @@ void sqlite_journal_tail::set_merged_key_filter(std::unique_ptr<key_filter> filt
   merged_keys_ = std::move(filter);
 }
 
-void sqlite_journal_tail::clear_merged(std::unique_ptr<key_filter> rebuilt) {
-  if (!rebuilt && merged_keys_) {
-    // Shared: readers go on meanwhile, finding these keys in keys_ until the clearing below.
-    std::shared_lock<std::shared_mutex> lock(mutex_);
-    for (const auto& key : keys_)
-      merged_keys_->insert(key.first);
+void sqlite_journal_tail::forget_merged(int64_t entries_up_to, int64_t keys_up_to, std::unique_ptr<key_filter> rebuilt) {
+  // Built with no lock: only this thread changes the tail, and readers keep the old table.
+  std::vector<key_slot> kept(key_slots_.size());
+  size_t kept_count = 0;
+  for (const auto& slot : key_slots_) {
+    if (slot.pos == 0)
+      continue;
+    if (slot.pos > keys_up_to) {
+      put_key(kept, {slot.key_hash, slot.pos});
+      ++kept_count;
+    } else if (!rebuilt && merged_keys_) {
+      // Readers go on meanwhile, finding these keys in the table until the swap below.
+      merged_keys_->insert_hash(slot.key_hash);
+    }
   }
-  // Taking the lock orders the inserts above before every read that sees keys_ cleared.
+  // Taking the lock orders the inserts above before every read that sees the keys gone.
   std::unique_lock<std::shared_mutex> lock(mutex_);
   if (rebuilt)
     merged_keys_ = std::move(rebuilt);
-  unmerged_accounts_.clear();
-  if (accounts_.size() > heads_max_)
-    accounts_.clear();  // cheaper than tracking recency: each head is one index lookup away
-  else
-    for (auto& [account, state] : accounts_)
-      state.unmerged.clear();
-  keys_.clear();
-  entry_count_ = 0;
+  key_slots_.swap(kept);
+  key_count_ = kept_count;
+  for (auto account = unmerged_accounts_.begin(); account != unmerged_accounts_.end();) {
+    auto& positions = account->second->unmerged;
+    auto first_kept = std::find_if(positions.begin(), positions.end(),
+                                   [entries_up_to](const entry_position& p) { return p.pos > entries_up_to; });
+    entry_count_ -= static_cast<size_t>(first_kept - positions.begin());
+    positions.erase(positions.begin(), first_kept);
+    account = positions.empty() ? unmerged_accounts_.erase(account) : std::next(account);
+  }
+  // Cheaper than tracking recency: each head is one index lookup away.
+  if (accounts_.size() > heads_max_) {
+    accounts_.erase(std::remove_if(accounts_.begin(), accounts_.end(),
+                                   [](const std::unique_ptr<account_state>& state) { return state->unmerged.empty(); }),
+                    accounts_.end());
+    std::vector<account_slot> kept_slots(std::max(key_slots_min, account_slots_.size()));
+    for (const auto& known : accounts_)
+      put_account(kept_slots, known.get());
+    account_slots_.swap(kept_slots);
+  }
 }
 
 size_t sqlite_journal_tail::entry_count() const {
@@ -85,74 +173,64 @@ size_t sqlite_journal_tail::entry_count() const {
 
 size_t sqlite_journal_tail::key_count() const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
-  return keys_.size();
+  return key_count_;
 }
 
-std::vector<sqlite_journal_tail::entry_position> sqlite_journal_tail::entries_of(const std::string& account,
-                                                                                 uint64_t after_seq,
-                                                                                 size_t limit) const {
+std::vector<sqlite_journal_tail::entry_position> sqlite_journal_tail::entries_of(std::string_view account,
+                                                                                 uint64_t after_seq, size_t limit,
+                                                                                 int64_t& visible_up_to) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
-  auto found = accounts_.find(account);
-  if (found == accounts_.end())
+  visible_up_to = entries_end_;
+  const auto* state = find_account(account);
+  if (state == nullptr)
     return {};
-  const auto& positions = found->second.unmerged;
+  const auto& positions = state->unmerged;
   auto first = first_after(positions, after_seq);
   auto count = std::min(limit, static_cast<size_t>(positions.end() - first));
   return {first, first + static_cast<std::ptrdiff_t>(count)};
 }
 
 std::vector<sqlite_journal_tail::account_entry_position>
-sqlite_journal_tail::entries_after(const std::string& account, uint64_t seq, size_t limit) const {
+sqlite_journal_tail::entries_after(const std::string& account, uint64_t seq, size_t limit,
+                                   int64_t& visible_up_to) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
+  visible_up_to = entries_end_;
   std::vector<account_entry_position> page;
   for (auto it = unmerged_accounts_.lower_bound(account); it != unmerged_accounts_.end() && page.size() < limit;
        ++it) {
-    const auto& positions = accounts_.find(std::string(*it))->second.unmerged;
-    auto first = *it == account ? first_after(positions, seq) : positions.begin();
+    const auto& positions = it->second->unmerged;
+    auto first = it->first == account ? first_after(positions, seq) : positions.begin();
     for (; first != positions.end() && page.size() < limit; ++first)
-      page.push_back({std::string(*it), first->seq, first->pos});
+      page.push_back({std::string(it->first), first->seq, first->pos});
   }
   return page;
 }
 
-std::optional<uint64_t> sqlite_journal_tail::last_seq(std::string_view account) const {
+std::optional<uint64_t> sqlite_journal_tail::last_seq(std::string_view account, int64_t& visible_up_to) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
-  auto found = accounts_.find(std::string(account));
-  if (found == accounts_.end())
+  visible_up_to = entries_end_;
+  const auto* state = find_account(account);
+  if (state == nullptr)
     return std::nullopt;
-  return found->second.head;
+  return state->head;
 }
 
-sqlite_journal_tail::key_location sqlite_journal_tail::locate_key(const std::string& key) const {
+sqlite_journal_tail::key_location sqlite_journal_tail::locate_key(std::string_view key) const {
+  auto key_hash = key_filter::hash_of(key);
+  key_location location;
   std::shared_lock<std::shared_mutex> lock(mutex_);
-  auto found = keys_.find(key);
-  if (found != keys_.end())
-    return {found->second, false};
-  return {std::nullopt, !merged_keys_ || merged_keys_->may_contain(key)};
+  find_key(key_hash, location.unmerged_positions);
+  location.maybe_merged = !merged_keys_ || merged_keys_->may_contain_hash(key_hash);
+  return location;
 }
 
 std::vector<std::string> sqlite_journal_tail::accounts() const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
-  return {unmerged_accounts_.begin(), unmerged_accounts_.end()};
-}
-
-void sqlite_journal_tail::visit_in_index_order(
-  const std::function<void(const std::string&, const entry_position&)>& visit_entry,
-  const std::function<void(const std::string&, int64_t)>& visit_key) const {
-  std::shared_lock<std::shared_mutex> lock(mutex_);
-  for (auto account : unmerged_accounts_) {
-    const auto& [name, state] = *accounts_.find(std::string(account));
-    for (const auto& position : state.unmerged)
-      visit_entry(name, position);
-  }
-  // Sorted here, once per merge, rather than kept sorted on every append.
-  std::vector<const std::pair<const std::string, int64_t>*> keys;
-  keys.reserve(keys_.size());
-  for (const auto& key : keys_)
-    keys.push_back(&key);
-  std::sort(keys.begin(), keys.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  for (const auto* key : keys)
-    visit_key(key->first, key->second);
+  std::vector<std::string> ids;
+  ids.reserve(unmerged_accounts_.size());
+  for (const auto& account : unmerged_accounts_)
+    ids.emplace_back(account.first);
+  return ids;
 }
 
 } // namespace ledgerflow

@@ -4,7 +4,6 @@
 #include <cassert>
 #include <cstdint>
 #include <limits>
-#include <unordered_set>
 
 #include "persistence/sqlite/sqlite_schema.hpp"
 #include "protocols/snapshot_codec.hpp"
@@ -27,13 +26,67 @@ void switch_to_wal(sqlite_connection& connection) {
     throw journal_error("sqlite: cannot switch the journal to WAL mode");
 }
 
+// The text to_decimal_string() gives for an amount, written into `buffer` instead of a string
+// on the heap: the hot path binds three of them per entry, without a copy, so the buffer must
+// outlive the statement's step.
+std::string_view encode_decimal(minor_units value, decimal_buffer& buffer) {
+  char* end = buffer.bytes + sizeof(buffer.bytes);
+  char* digit = end;
+  // Unsigned negation: the magnitude of minor_units_min too.
+  auto magnitude = static_cast<minor_units_magnitude>(value);
+  if (value < 0)
+    magnitude = -magnitude;
+  if (magnitude <= std::numeric_limits<uint64_t>::max()) {
+    auto small = static_cast<uint64_t>(magnitude);  // 64-bit division: several times cheaper
+    do {
+      *--digit = static_cast<char>('0' + small % 10);
+      small /= 10;
+    } while (small != 0);
+  } else {
+    do {
+      *--digit = static_cast<char>('0' + static_cast<int>(magnitude % 10));
+      magnitude /= 10;
+    } while (magnitude != 0);
+  }
+  if (value < 0)
+    *--digit = '-';
+  return std::string_view(digit, static_cast<size_t>(end - digit));
+}
+
+// "INSERT ... VALUES (?, ...), (?, ...), ...": `rows` rows of `columns` parameters each.
+std::string multi_row_insert(const char* insert_into, size_t columns, size_t rows) {
+  std::string sql = insert_into;
+  sql += " VALUES ";
+  for (size_t row = 0; row < rows; ++row) {
+    sql += row == 0 ? "(" : ", (";
+    for (size_t column = 0; column < columns; ++column)
+      sql += column == 0 ? "?" : ", ?";
+    sql += ")";
+  }
+  return sql;
+}
+
+constexpr const char* insert_entries_into =
+  "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after, cause_kind, cause_id,"
+  " counterparty_account, counterparty_bucket, hold_id, ts_us)";
+constexpr size_t entry_columns = 13;
+constexpr const char* insert_records_into = "INSERT INTO idempotency (key, request_hash, response, created_us)";
+constexpr size_t record_columns = 4;
+
+// Called by SQLite on the writer thread after each commit with the pages now in the log.
+int on_wal_commit(void* merger, sqlite3*, const char*, int wal_pages) {
+  static_cast<sqlite_index_merger*>(merger)->on_wal_grown(wal_pages);
+  return SQLITE_OK;
+}
+
 sqlite_connection open_for_writing(const std::string& path, const sqlite_options& options) {
   sqlite_connection connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3_busy_timeout(connection.get(), static_cast<int>(options.busy_timeout_ms));
   switch_to_wal(connection);
   connection.execute(pragma_synchronous(options.synchronous).c_str(), "set synchronous");
-  auto tuning = "PRAGMA cache_size = -" + std::to_string(options.writer_cache_kib)
-                + "; PRAGMA wal_autocheckpoint = " + std::to_string(options.wal_autocheckpoint_pages);
+  // With a background merger, its thread checkpoints (see on_wal_commit), not the appends.
+  auto tuning = "PRAGMA cache_size = -" + std::to_string(options.writer_cache_kib) + "; PRAGMA wal_autocheckpoint = "
+                + std::to_string(options.index_merge_background ? 0 : options.wal_autocheckpoint_pages);
   connection.execute(tuning.c_str(), "set the cache size and checkpoint interval");
   migrate_sqlite_schema(connection);
   return connection;
@@ -44,6 +97,7 @@ sqlite_connection open_for_writing(const std::string& path, const sqlite_options
 sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqlite_options& options,
                                              sqlite_journal_tail& tail)
   : index_merge_rows_(options.index_merge_rows),
+    unmerged_rows_max_(std::max(options.unmerged_rows_max, options.index_merge_rows)),
     key_filter_keys_(options.idempotency_filter_keys),
     key_filter_keys_max_(options.idempotency_filter_keys_max),
     connection_(open_for_writing(path, options)),
@@ -55,13 +109,11 @@ sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqli
                                  " (SELECT coalesce(max(pos), 0) FROM idempotency)"),
     indexed_last_seq_(connection_.get(), "SELECT max(seq) FROM entry_index WHERE account = ?1"),
     indexed_key_(connection_.get(), "SELECT 1 FROM idempotency_index WHERE key = ?1"),
-    insert_entry_(connection_.get(),
-                  "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
-                  " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
-    insert_idempotency_(connection_.get(),
-                        "INSERT INTO idempotency (key, request_hash, response, created_us)"
-                        " VALUES (?1, ?2, ?3, ?4)"),
+    key_at_(connection_.get(), "SELECT key FROM idempotency WHERE pos = ?1"),
+    insert_entry_(connection_.get(), multi_row_insert(insert_entries_into, entry_columns, 1)),
+    insert_entries_(connection_.get(), multi_row_insert(insert_entries_into, entry_columns, rows_per_insert)),
+    insert_record_(connection_.get(), multi_row_insert(insert_records_into, record_columns, 1)),
+    insert_records_(connection_.get(), multi_row_insert(insert_records_into, record_columns, rows_per_insert)),
     // Latest wins by seq, not by arrival, so a stale snapshot can never replace a newer one.
     upsert_snapshot_(connection_.get(),
                      "INSERT INTO snapshots (account, seq, body) VALUES (?1, ?2, ?3)"
@@ -71,28 +123,41 @@ sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqli
                 "INSERT INTO inflight_legs (transfer_id, from_account, from_bucket, from_seq, to_account,"
                 " to_bucket, asset_code, amount, idempotency_key, request_hash, ts_us)"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
-    delete_leg_(connection_.get(), "DELETE FROM inflight_legs WHERE transfer_id = ?1"),
-    merger_(connection_) {
+    delete_leg_(connection_.get(), "DELETE FROM inflight_legs WHERE transfer_id = ?1") {
   load_tail();
+  // After the schema is up to date: the merger's connection expects it.
+  merger_ = std::make_unique<sqlite_index_merger>(path, options, turn_);
+  if (merger_->background())
+    sqlite3_wal_hook(connection_.get(), on_wal_commit, merger_.get());
+}
+
+sqlite_journal_writer::~sqlite_journal_writer() {
+  if (merger_ && merger_->background())
+    sqlite3_wal_hook(connection_.get(), nullptr, nullptr);
 }
 
 // What a crash between a batch's commit and the next merge leaves: rows past the merged
-// positions. Read, not merged, so opening needs no write (and no write lock). One read
-// transaction, so the tail and the log ends describe the same moment.
+// positions (some of them maybe indexed by chunks of a merge the crash cut short). Read, not
+// merged, so opening needs no write (and no write lock). One read transaction, so the tail and
+// the log ends describe the same moment.
 void sqlite_journal_writer::load_tail() {
   sqlite_statement entries(connection_.get(), "SELECT account, seq, pos FROM entries WHERE pos > ?1 ORDER BY pos");
   sqlite_statement keys(connection_.get(), "SELECT key, pos FROM idempotency WHERE pos > ?1 ORDER BY pos");
   connection_.execute("BEGIN", "begin reading the unmerged tail");
   try {
-    merged_known_ = merger_.merged();
+    merged_known_ = read_merged_positions(connection_);
     written_rows rows;
     entries.bind(1, merged_known_.entries);
-    for (sqlite_statement_use use(entries); use->step();)
-      rows.entries.push_back({std::string(use->column_text(0)), static_cast<uint64_t>(use->column_int64(1)),
-                              use->column_int64(2)});
+    for (sqlite_statement_use use(entries); use->step();) {
+      auto account = use->column_text(0);
+      auto* state = tail_.writer_find_account(account);
+      if (state == nullptr)
+        state = tail_.add_account(account, 0);
+      rows.entries.push_back({state, static_cast<uint64_t>(use->column_int64(1)), use->column_int64(2)});
+    }
     keys.bind(1, merged_known_.idempotency);
     for (sqlite_statement_use use(keys); use->step();)
-      rows.keys.push_back({std::string(use->column_text(0)), use->column_int64(1)});
+      rows.keys.push_back({key_filter::hash_of(use->column_text(0)), use->column_int64(1)});
     {
       sqlite_statement_use use(log_ends_);
       use->step();
@@ -104,10 +169,10 @@ void sqlite_journal_writer::load_tail() {
     std::unique_ptr<key_filter> merged_keys;
     if (key_filter_keys_ > 0) {
       key_filter_capacity_ = key_filter_capacity_for(static_cast<size_t>(log_ends_known_.idempotency));
-      merged_keys = merger_.filter_of_merged_keys(key_filter_capacity_);
+      merged_keys = read_merged_key_filter(connection_, key_filter_capacity_);
     }
     connection_.execute("COMMIT", "end reading the unmerged tail");
-    tail_.add(rows.entries, rows.keys);
+    tail_.add(rows.entries, rows.keys, log_ends_known_.entries);
     tail_.set_merged_key_filter(std::move(merged_keys));
   } catch (...) {
     rollback();
@@ -118,61 +183,41 @@ void sqlite_journal_writer::load_tail() {
 void sqlite_journal_writer::append(const append_batch& batch) {
   if (batch.empty())
     return;
-  // Checked before the transaction: a batch that contradicts itself never touches the file.
-  auto runs = plan_runs(batch.entries);
-  check_keys_distinct(batch.idempotency_records);
-  written_rows rows;
-  begin_.run();
+  take_finished_merge(merger_->finished());
+  // A background merge that falls behind holds the tail's memory: past the bound, wait for it.
+  if (tail_.entry_count() + tail_.key_count() >= unmerged_rows_max_ && merger_->running())
+    take_finished_merge(merger_->wait());
+  ++batch_mark_;
+  turn_.lock_for_append();
   try {
-    rows = write(batch, runs);
+    begin_.run();
+    write(batch);
     commit_.run();
   } catch (...) {
     rollback();
+    turn_.unlock();
     throw;
   }
+  turn_.unlock();
   // Only a committed batch reaches the tail; a failed one leaves at most the heads it read.
-  publish(rows);
+  publish();
   merge_if_due();
 }
 
-sqlite_journal_writer::account_runs sqlite_journal_writer::plan_runs(const std::vector<journal_entry>& entries) {
-  account_runs runs;
-  for (const auto& entry : entries) {
-    if (entry.account.empty())
-      throw journal_error("append: an entry has no account");
-    if (entry.seq == 0 || entry.seq > seq_stored_max)
-      throw journal_conflict("append: " + entry.account + " seq " + std::to_string(entry.seq) + " is out of range");
-    auto [run, first] = runs.try_emplace(entry.account, account_run{entry.seq, entry.seq});
-    if (first)
-      continue;
-    if (entry.seq != run->second.last_seq + 1)
-      throw journal_conflict("append: " + entry.account + " seq " + std::to_string(entry.seq) + " follows seq "
-                             + std::to_string(run->second.last_seq) + " in the same batch");
-    run->second.last_seq = entry.seq;
-  }
-  return runs;
+void sqlite_journal_writer::finish_index_merge() {
+  take_finished_merge(merger_->wait());
 }
 
-void sqlite_journal_writer::check_keys_distinct(const std::vector<idempotency_record>& records) {
-  std::unordered_set<std::string_view> seen;
-  for (const auto& record : records)
-    if (!seen.insert(record.key).second)
-      throw journal_conflict("append: idempotency key " + record.key + " appears twice in the batch");
-}
-
-sqlite_journal_writer::written_rows sqlite_journal_writer::write(const append_batch& batch,
-                                                                 const account_runs& runs) {
+// Every check comes before the first insert: a batch that contradicts itself or the journal
+// writes nothing.
+void sqlite_journal_writer::write(const append_batch& batch) {
   check_log_ends();
-  check_heads(runs);
-  for (const auto& record : batch.idempotency_records)
-    check_key_unused(record);
-  written_rows rows;
-  rows.entries.reserve(batch.entries.size());
-  for (const auto& entry : batch.entries)
-    rows.entries.push_back({entry.account, entry.seq, insert_entry(entry)});
-  rows.keys.reserve(batch.idempotency_records.size());
-  for (const auto& record : batch.idempotency_records)
-    rows.keys.push_back({record.key, insert_idempotency(record)});
+  rows_.entries.clear();
+  rows_.keys.clear();
+  check_entries(batch.entries);
+  check_keys(batch.idempotency_records);
+  insert_entries(batch.entries);
+  insert_records(batch.idempotency_records);
   for (const auto& snapshot : batch.snapshots)
     upsert_snapshot(snapshot);
   // Opened before closed: a transfer whose two legs share a batch leaves no in-flight row.
@@ -182,7 +227,6 @@ sqlite_journal_writer::written_rows sqlite_journal_writer::write(const append_ba
     delete_leg_.bind(1, transfer_id);
     delete_leg_.run();
   }
-  return rows;
 }
 
 // The heads and the tail describe the log this writer wrote. Had another process appended,
@@ -198,23 +242,37 @@ void sqlite_journal_writer::check_log_ends() {
                         + std::to_string(log_ends_known_.entries) + "); a journal file takes one writer");
 }
 
-// Density against what is stored, inside the batch's transaction. A warm account costs no
-// read; the merged index's primary key refuses a duplicate if this were ever bypassed.
-void sqlite_journal_writer::check_heads(const account_runs& runs) {
-  for (const auto& [account, run] : runs) {
-    uint64_t stored = stored_head(account);
-    if (run.first_seq != stored + 1)
-      throw journal_conflict("append: " + std::string(account) + " batch starts at seq "
-                             + std::to_string(run.first_seq) + " but the journal ends at seq "
-                             + std::to_string(stored) + (run.first_seq <= stored ? " (duplicate)" : " (gap)"));
+// Density, in one pass and one lookup per entry: an account's first entry in the batch must
+// follow what is stored, each further one the entry before it. A warm account costs no read;
+// the merged index's primary key refuses a duplicate if this were ever bypassed.
+void sqlite_journal_writer::check_entries(const std::vector<journal_entry>& entries) {
+  rows_.entries.reserve(entries.size());
+  for (const auto& entry : entries) {
+    if (entry.account.empty())
+      throw journal_error("append: an entry has no account");
+    if (entry.seq == 0 || entry.seq > seq_stored_max)
+      throw journal_conflict("append: " + entry.account + " seq " + std::to_string(entry.seq) + " is out of range");
+    auto& state = account_of(entry.account);
+    if (state.batch_mark != batch_mark_) {
+      state.batch_mark = batch_mark_;
+      if (entry.seq != state.head + 1)
+        throw journal_conflict("append: " + entry.account + " batch starts at seq " + std::to_string(entry.seq)
+                               + " but the journal ends at seq " + std::to_string(state.head)
+                               + (entry.seq <= state.head ? " (duplicate)" : " (gap)"));
+    } else if (entry.seq != state.batch_last_seq + 1) {
+      throw journal_conflict("append: " + entry.account + " seq " + std::to_string(entry.seq) + " follows seq "
+                             + std::to_string(state.batch_last_seq) + " in the same batch");
+    }
+    state.batch_last_seq = entry.seq;
+    rows_.entries.push_back({&state, entry.seq, 0});
   }
 }
 
-// The account's last seq: the tail knows it for every account seen since open (unless it
+// The account's state in the tail: known for every account seen since open (unless the tail
 // dropped its heads); otherwise every entry of the account is merged, so the index knows.
-uint64_t sqlite_journal_writer::stored_head(std::string_view account) {
-  if (auto head = tail_.last_seq(account))
-    return *head;
+sqlite_journal_tail::account_state& sqlite_journal_writer::account_of(const std::string& account) {
+  if (auto* state = tail_.writer_find_account(account))
+    return *state;
   uint64_t head = 0;
   {
     sqlite_statement_use query(indexed_last_seq_);
@@ -222,52 +280,116 @@ uint64_t sqlite_journal_writer::stored_head(std::string_view account) {
     if (query->step() && !query->column_is_null(0))
       head = static_cast<uint64_t>(query->column_int64(0));
   }
-  tail_.remember_head(account, head);
-  return head;
+  return *tail_.add_account(account, head);
 }
 
-void sqlite_journal_writer::check_key_unused(const idempotency_record& record) {
-  auto location = tail_.locate_key(record.key);
-  bool stored = location.unmerged_pos.has_value();
-  if (!stored && location.maybe_merged) {
-    sqlite_statement_use query(indexed_key_);
-    query->bind(1, record.key);
-    stored = query->step();
+// Unique keys, each hashed once: in the batch (sorted hashes), then in the tail (candidate
+// positions, compared with the stored key), then through the filter in the index.
+void sqlite_journal_writer::check_keys(const std::vector<idempotency_record>& records) {
+  key_hashes_.clear();
+  rows_.keys.reserve(records.size());
+  for (size_t index = 0; index < records.size(); ++index) {
+    auto key_hash = key_filter::hash_of(records[index].key);
+    rows_.keys.push_back({key_hash, 0});
+    key_hashes_.emplace_back(key_hash, index);
   }
-  if (stored)
-    throw journal_conflict("append: idempotency key " + record.key + " is already stored");
+  std::sort(key_hashes_.begin(), key_hashes_.end());
+  for (size_t index = 1; index < key_hashes_.size(); ++index) {
+    const auto& earlier = key_hashes_[index - 1];
+    const auto& later = key_hashes_[index];
+    if (earlier.first == later.first && records[earlier.second].key == records[later.second].key)
+      throw journal_conflict("append: idempotency key " + records[later.second].key + " appears twice in the batch");
+  }
+  const auto* merged_keys = tail_.writer_merged_key_filter();
+  for (size_t index = 0; index < records.size(); ++index) {
+    const auto& key = records[index].key;
+    auto key_hash = rows_.keys[index].key_hash;
+    key_candidates_.clear();
+    tail_.writer_find_key(key_hash, key_candidates_);
+    bool stored = std::any_of(key_candidates_.begin(), key_candidates_.end(),
+                              [&](int64_t pos) { return key_stored_at(key, pos); });
+    if (!stored && (merged_keys == nullptr || merged_keys->may_contain_hash(key_hash))) {
+      sqlite_statement_use query(indexed_key_);
+      query->bind(1, key);
+      stored = query->step();
+    }
+    if (stored)
+      throw journal_conflict("append: idempotency key " + key + " is already stored");
+  }
 }
 
-int64_t sqlite_journal_writer::insert_entry(const journal_entry& entry) {
-  // The decimal strings must outlive run(): they are bound without a copy.
-  auto amount = to_decimal_string(entry.amount);
-  auto available_after = to_decimal_string(entry.available_after);
-  auto held_after = to_decimal_string(entry.held_after);
-  auto& insert = insert_entry_;
-  insert.bind(1, entry.account);
-  insert.bind(2, static_cast<int64_t>(entry.seq));
-  insert.bind(3, static_cast<int64_t>(entry.kind));
-  insert.bind(4, entry.bucket);
-  insert.bind(5, amount);
-  insert.bind(6, available_after);
-  insert.bind(7, held_after);
-  insert.bind(8, entry.cause_kind);
-  insert.bind(9, entry.cause_id);
-  insert.bind(10, entry.counterparty_account);
-  insert.bind(11, entry.counterparty_bucket);
-  insert.bind(12, entry.hold_id);
-  insert.bind(13, entry.timestamp_us);
-  insert.run();
-  return sqlite3_last_insert_rowid(connection_.get());
+// Whether the unmerged record at `pos` has this key (and not just its hash).
+bool sqlite_journal_writer::key_stored_at(const std::string& key, int64_t pos) {
+  sqlite_statement_use query(key_at_);
+  query->bind(1, pos);
+  if (!query->step())
+    throw journal_error("sqlite: corrupt idempotency: no row at pos " + std::to_string(pos)
+                        + ", which the unmerged tail names");
+  return query->column_text(0) == key;
 }
 
-int64_t sqlite_journal_writer::insert_idempotency(const idempotency_record& record) {
-  insert_idempotency_.bind(1, record.key);
-  insert_idempotency_.bind(2, record.request_hash);
-  insert_idempotency_.bind(3, record.response);
-  insert_idempotency_.bind(4, record.created_us);
-  insert_idempotency_.run();
-  return sqlite3_last_insert_rowid(connection_.get());
+// Up to rows_per_insert rows a statement: one statement start, cursor open and end per group
+// instead of per row. Rowids are max + 1 and this writer is the only one appending, so the
+// rows land at the positions after the log's end, in order; checked at each statement.
+void sqlite_journal_writer::insert_entries(const std::vector<journal_entry>& entries) {
+  auto next_pos = log_ends_known_.entries + 1;
+  for (size_t first = 0; first < entries.size();) {
+    auto count = std::min(rows_per_insert, entries.size() - first) == rows_per_insert ? rows_per_insert : size_t{1};
+    auto& insert = count == rows_per_insert ? insert_entries_ : insert_entry_;
+    for (size_t row = 0; row < count; ++row)
+      bind_entry(insert, static_cast<int>(row * entry_columns), entries[first + row], &amounts_[row * 3]);
+    insert.run();
+    for (size_t row = 0; row < count; ++row)
+      rows_.entries[first + row].pos = next_pos++;
+    check_landed(next_pos - 1, "entries");
+    first += count;
+  }
+}
+
+void sqlite_journal_writer::insert_records(const std::vector<idempotency_record>& records) {
+  auto next_pos = log_ends_known_.idempotency + 1;
+  for (size_t first = 0; first < records.size();) {
+    auto count = std::min(rows_per_insert, records.size() - first) == rows_per_insert ? rows_per_insert : size_t{1};
+    auto& insert = count == rows_per_insert ? insert_records_ : insert_record_;
+    for (size_t row = 0; row < count; ++row) {
+      const auto& record = records[first + row];
+      auto column = static_cast<int>(row * record_columns);
+      insert.bind(column + 1, record.key);
+      insert.bind(column + 2, record.request_hash);
+      insert.bind(column + 3, record.response);
+      insert.bind(column + 4, record.created_us);
+    }
+    insert.run();
+    for (size_t row = 0; row < count; ++row)
+      rows_.keys[first + row].pos = next_pos++;
+    check_landed(next_pos - 1, "idempotency");
+    first += count;
+  }
+}
+
+// Binds one entry's columns after parameter `column`; its amounts go into three buffers.
+void sqlite_journal_writer::bind_entry(sqlite_statement& insert, int column, const journal_entry& entry,
+                                       decimal_buffer* amounts) {
+  insert.bind(column + 1, entry.account);
+  insert.bind(column + 2, static_cast<int64_t>(entry.seq));
+  insert.bind(column + 3, static_cast<int64_t>(entry.kind));
+  insert.bind(column + 4, entry.bucket);
+  insert.bind(column + 5, encode_decimal(entry.amount, amounts[0]));
+  insert.bind(column + 6, encode_decimal(entry.available_after, amounts[1]));
+  insert.bind(column + 7, encode_decimal(entry.held_after, amounts[2]));
+  insert.bind(column + 8, entry.cause_kind);
+  insert.bind(column + 9, entry.cause_id);
+  insert.bind(column + 10, entry.counterparty_account);
+  insert.bind(column + 11, entry.counterparty_bucket);
+  insert.bind(column + 12, entry.hold_id);
+  insert.bind(column + 13, entry.timestamp_us);
+}
+
+void sqlite_journal_writer::check_landed(int64_t expected_last_pos, const char* table) {
+  auto last = sqlite3_last_insert_rowid(connection_.get());
+  if (last != expected_last_pos)
+    throw journal_error(std::string("append: rows of ") + table + " landed up to pos " + std::to_string(last)
+                        + ", not " + std::to_string(expected_last_pos) + " after the log's end");
 }
 
 void sqlite_journal_writer::upsert_snapshot(const account_snapshot& snapshot) {
@@ -283,7 +405,6 @@ void sqlite_journal_writer::upsert_snapshot(const account_snapshot& snapshot) {
 }
 
 void sqlite_journal_writer::insert_leg(const inflight_leg& leg) {
-  auto amount = to_decimal_string(leg.amount);
   auto& insert = insert_leg_;
   insert.bind(1, leg.transfer_id);
   insert.bind(2, leg.from_account);
@@ -292,7 +413,7 @@ void sqlite_journal_writer::insert_leg(const inflight_leg& leg) {
   insert.bind(5, leg.to_account);
   insert.bind(6, leg.to_bucket);
   insert.bind(7, leg.asset_code);
-  insert.bind(8, amount);
+  insert.bind(8, encode_decimal(leg.amount, amounts_[0]));
   insert.bind(9, leg.idempotency_key);
   insert.bind(10, leg.request_hash);
   insert.bind(11, leg.timestamp_us);
@@ -303,29 +424,42 @@ void sqlite_journal_writer::insert_leg(const inflight_leg& leg) {
   }
 }
 
-void sqlite_journal_writer::publish(const written_rows& rows) {
-  tail_.add(rows.entries, rows.keys);  // the heads move with the entries
-  if (!rows.entries.empty())
-    log_ends_known_.entries = rows.entries.back().pos;
-  if (!rows.keys.empty())
-    log_ends_known_.idempotency = rows.keys.back().pos;
+void sqlite_journal_writer::publish() {
+  if (!rows_.entries.empty())
+    log_ends_known_.entries = rows_.entries.back().pos;
+  if (!rows_.keys.empty())
+    log_ends_known_.idempotency = rows_.keys.back().pos;
+  tail_.add(rows_.entries, rows_.keys, log_ends_known_.entries);  // the heads move with the entries
 }
 
-// Runs right after a commit, in its own transaction, so the batch that tips the tail over
-// the threshold pays for the merge (a pause of its ack), not every batch a little.
-void sqlite_journal_writer::merge_if_due() {
-  auto entries = tail_.entry_count();
-  auto keys = tail_.key_count();
-  if ((entries == 0 && keys == 0) || (entries < index_merge_rows_ && keys < index_merge_rows_))
+// The merged rows leave the tail only now, after the merge's last commit.
+void sqlite_journal_writer::take_finished_merge(std::optional<sqlite_merge_result> result) {
+  if (!result)
     return;
+  if (result->rebuilt_filter)
+    key_filter_capacity_ = requested_filter_capacity_;
+  tail_.forget_merged(result->up_to.entries, result->up_to.idempotency, std::move(result->rebuilt_filter));
+  merged_known_ = result->up_to;
+  assert(static_cast<int64_t>(tail_.entry_count()) == log_ends_known_.entries - merged_known_.entries);
+  assert(static_cast<int64_t>(tail_.key_count()) == log_ends_known_.idempotency - merged_known_.idempotency);
+}
+
+// Runs right after a commit. In the background the batch that tips the tail over the
+// threshold only hands the merge over; otherwise it pays for it (a pause of its ack).
+void sqlite_journal_writer::merge_if_due() {
+  if (merger_->running())
+    return;
+  take_finished_merge(merger_->finished());  // one that ended since this append began
   // Positions are dense (rowids are max + 1, and only this writer appends), so the tail holds
   // exactly the rows between the merged position and the end of each log.
-  assert(static_cast<int64_t>(entries) == log_ends_known_.entries - merged_known_.entries);
-  assert(static_cast<int64_t>(keys) == log_ends_known_.idempotency - merged_known_.idempotency);
-  merger_.merge(tail_, merged_known_, log_ends_known_);
-  merged_known_ = log_ends_known_;
-  // Dense positions again: the index now holds as many keys as the log's last pos.
-  tail_.clear_merged(regrown_key_filter(static_cast<size_t>(merged_known_.idempotency)));
+  auto entries = static_cast<size_t>(log_ends_known_.entries - merged_known_.entries);
+  auto keys = static_cast<size_t>(log_ends_known_.idempotency - merged_known_.idempotency);
+  if ((entries == 0 && keys == 0) || (entries < index_merge_rows_ && keys < index_merge_rows_))
+    return;
+  requested_filter_capacity_ = regrown_filter_capacity(static_cast<size_t>(log_ends_known_.idempotency));
+  merger_->start(merged_known_, log_ends_known_, requested_filter_capacity_);
+  if (!merger_->background())
+    take_finished_merge(merger_->finished());
 }
 
 // The first capacity, doubled until it holds `keys` or reaches the maximum.
@@ -336,21 +470,12 @@ size_t sqlite_journal_writer::key_filter_capacity_for(size_t keys) const {
   return capacity;
 }
 
-// A filter read afresh from the index once the merged keys have outgrown the current one;
-// none while they fit (the tail adds the merged keys to the current one instead).
-std::unique_ptr<key_filter> sqlite_journal_writer::regrown_key_filter(size_t merged_keys) {
+// The capacity of a filter to read afresh from the index once the merged keys outgrow the
+// current one; 0 while they fit (the tail adds the merged keys to the current one instead).
+size_t sqlite_journal_writer::regrown_filter_capacity(size_t merged_keys) const {
   if (key_filter_capacity_ == 0 || merged_keys <= key_filter_capacity_ || key_filter_capacity_ >= key_filter_keys_max_)
-    return nullptr;
-  auto capacity = key_filter_capacity_for(merged_keys);
-  try {
-    auto filter = merger_.filter_of_merged_keys(capacity);
-    key_filter_capacity_ = capacity;
-    return filter;
-  } catch (const journal_error&) {
-    // The merge has committed; the filter only saves reads. The current one takes the keys,
-    // over-full for a while (more false positives), and the next merge tries again.
-    return nullptr;
-  }
+    return 0;
+  return key_filter_capacity_for(merged_keys);
 }
 
 void sqlite_journal_writer::rollback() noexcept {

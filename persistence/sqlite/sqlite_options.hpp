@@ -23,12 +23,25 @@ struct sqlite_options {
   // merge and the idempotency-key lookups land all over their B-trees.
   size_t writer_cache_kib = 64 * 1024;
   // Entry rows (or idempotency records) appended since the last index merge after which an
-  // append merges them into the indexes. Larger means fewer, bigger merges (more rows per
-  // touched index page) but a longer pause for the batch that runs the merge, more memory
-  // for the unmerged tail, and a longer scan at open. Measured (10,000 accounts, 1M
-  // transfers): 100k ~81k transfers/s, 200k ~85-90k with ~0.3-0.7 s merges, 800k ~97k with
-  // ~1.4 s merges. Each merge touches about one index page per account it covers.
+  // append starts merging them into the indexes. Larger means fewer, bigger merges (more rows
+  // per touched index page) but more memory for the unmerged tail and a longer scan at open
+  // (and, with index_merge_background off, a longer pause for the batch that runs the merge).
+  // Measured with merges on the appending thread (10,000 accounts, 1M transfers): 100k ~81k
+  // transfers/s, 200k ~85-90k with ~0.3-0.7 s merges, 800k ~97k with ~1.4 s merges. Each merge
+  // touches about one index page per account it covers.
   size_t index_merge_rows = 200'000;
+  // Whether the merge runs on its own thread and connection (the append path then neither
+  // pays for it nor pauses for it) or right after the append that makes it due, on the
+  // appending thread. The thread also runs the WAL checkpoints, so appends do not.
+  bool index_merge_background = true;
+  // Index rows a merge writes per transaction: how long an append may wait behind a merge
+  // chunk (about a millisecond per thousand rows here). Only the last chunk makes the merge
+  // visible in journal_meta.
+  size_t index_merge_chunk_rows = 4'000;
+  // A background merge falls behind when appends come faster than it indexes them; past
+  // this many unmerged rows an append waits for the merge in flight, bounding the memory of
+  // the tail (about 50 bytes a row).
+  size_t unmerged_rows_max = 2'000'000;
   // Accounts whose last seq the journal remembers between merges (so a batch's density check
   // reads nothing for them). Past this, a merge drops them all and they are refilled from the
   // index one lookup per account, so memory stays bounded with millions of accounts.

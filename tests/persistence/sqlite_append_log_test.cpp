@@ -24,10 +24,21 @@ using test::temp_directory;
 
 namespace {
 
+// Merges on the appending thread, so each case sees a merge happen with the append that makes
+// it due; background_merging_every() is the default, threaded mode.
 sqlite_options merging_every(size_t rows) {
   sqlite_options options;
   options.index_merge_rows = rows;
+  options.index_merge_background = false;
   options.synchronous = sqlite_synchronous::normal;  // durability is not what these cases test
+  return options;
+}
+
+// Merges on the merger's thread in chunks of `chunk_rows`, so reads land between chunks.
+sqlite_options background_merging_every(size_t rows, size_t chunk_rows) {
+  auto options = merging_every(rows);
+  options.index_merge_background = true;
+  options.index_merge_chunk_rows = chunk_rows;
   return options;
 }
 
@@ -302,9 +313,11 @@ TEST_CASE("a version 1 file is migrated to the append-only layout with every row
   CHECK(ledger->last_seq("user:alice") == 4);
 }
 
-TEST_CASE("readers racing merges see dense whole-batch prefixes, never a gap or a repeat") {
+namespace {
+
+void race_readers_against_merges(const sqlite_options& options) {
   temp_directory directory;
-  auto ledger = sqlite_journal::open((directory.path() / "journal.db").string(), merging_every(7));
+  auto ledger = sqlite_journal::open((directory.path() / "journal.db").string(), options);
   const std::vector<std::string> accounts{"user:a", "user:b", "user:c"};
   constexpr size_t per_batch = 2;
   constexpr uint64_t batches = 300;
@@ -322,6 +335,9 @@ TEST_CASE("readers racing merges see dense whole-batch prefixes, never a gap or 
         batch.idempotency_records = {samples::record(key_of(b))};
         ledger->append(batch);
         committed = b + 1;
+        if (b == batches / 2)  // half way, let the readers in at least once
+          while (reads == 0)
+            std::this_thread::yield();
       }
     } catch (const std::exception& failure) {
       fail(std::string("append failed: ") + failure.what());
@@ -376,4 +392,176 @@ TEST_CASE("readers racing merges see dense whole-batch prefixes, never a gap or 
   CHECK(reads > 0);
   for (const auto& account : accounts)
     CHECK(conformance::all_entries(*ledger, account) == samples::entries(account, 1, batches * per_batch));
+}
+
+} // namespace
+
+TEST_CASE("readers racing merges see dense whole-batch prefixes, never a gap or a repeat") {
+  race_readers_against_merges(merging_every(7));
+}
+
+TEST_CASE("readers racing background merges in small chunks see dense whole-batch prefixes") {
+  race_readers_against_merges(background_merging_every(7, 2));
+}
+
+TEST_CASE("a background merge indexes every row while appends go on, and reads stay the same") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto ledger = sqlite_journal::open(path.string(), background_merging_every(5, 3));
+  expected_journal expected;
+  const std::vector<std::vector<std::string>> rounds{
+    {"user:bob"}, {"user:alice", "user:bob"}, {"user:carol"}, {"system:fees", "user:alice"},
+    {"user:bob", "user:carol", "user:dave"}, {"user:alice"}, {"user:dave"}, {"user:carol", "system:fees"}};
+  for (size_t round = 0; round < rounds.size(); ++round) {
+    CAPTURE(round);
+    ledger->append(expected.next_batch(rounds[round], 1 + round % 3));
+    check_reads(*ledger, expected);
+  }
+  ledger->finish_index_merge();
+  check_reads(*ledger, expected);
+  CHECK(merged_entries(path) > 0);
+  // One more batch makes the rest due; once that merge is done, everything is indexed.
+  ledger->append(expected.next_batch({"user:erin"}, 5));
+  ledger->finish_index_merge();
+  CHECK(merged_entries(path) == logged_entries(path));
+  check_reads(*ledger, expected);
+  ledger.reset();
+  check_reads(*sqlite_journal::open(path.string(), background_merging_every(5, 3)), expected);
+}
+
+TEST_CASE("a merge cut short between its chunks is finished by the next one, and reads never repeat a row") {
+  // What a crash after some chunks of a merge and before its last leaves: index rows beyond
+  // journal_meta, which a reopened journal also holds in its tail.
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  expected_journal expected;
+  {
+    auto ledger = sqlite_journal::open(path.string(), merging_every(never));
+    ledger->append(expected.next_batch({"user:alice", "user:bob"}, 3));
+    ledger->append(expected.next_batch({"user:alice", "user:carol"}, 2));
+  }
+  // The first chunks: alice's oldest two entries and one key, indexed at their own positions.
+  test::tamper(path, "INSERT INTO entry_index (account, seq, pos)"
+                     " SELECT account, seq, pos FROM entries WHERE account = 'user:alice' AND seq <= 2");
+  test::tamper(path, "INSERT INTO idempotency_index (key, pos) SELECT key, pos FROM idempotency WHERE pos = 1");
+  REQUIRE(merged_entries(path) == 0);
+  for (bool background : {false, true}) {
+    CAPTURE(background);
+    auto options = background ? background_merging_every(1, 2) : merging_every(never);
+    auto ledger = sqlite_journal::open(path.string(), options);
+    check_reads(*ledger, expected);
+    if (background) {
+      ledger->append(expected.next_batch({"user:bob"}, 1));
+      ledger->finish_index_merge();
+      CHECK(merged_entries(path) == logged_entries(path));
+      CHECK(ledger->healthy());
+      check_reads(*ledger, expected);
+    }
+  }
+}
+
+TEST_CASE("a background merge that finds a duplicate stops the journal at the next append") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  sqlite_journal::open(path.string(), merging_every(1))->append(samples::batch_of(samples::entries("user:alice", 1, 1)));
+  test::tamper(path, "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
+                     " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
+                     " SELECT account, seq, kind, bucket, amount, available_after, held_after, cause_kind,"
+                     " cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us FROM entries");
+  auto ledger = sqlite_journal::open(path.string(), background_merging_every(1, 1));
+  ledger->append(samples::batch_of(samples::entries("user:bob", 1, 1)));  // hands the merge over
+  try {
+    ledger->finish_index_merge();
+    ledger->append(samples::batch_of(samples::entries("user:bob", 2, 1)));
+    FAIL("the merge should have refused the duplicate");
+  } catch (const journal_conflict&) {
+    FAIL("a failed merge is not a conflict of a batch");
+  } catch (const journal_error& failure) {
+    CHECK(std::string(failure.what()).find("merge") != std::string::npos);
+  }
+  CHECK_FALSE(ledger->healthy());
+  CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:bob", 2, 1))), journal_error);
+  CHECK(merged_entries(path) == 1);  // journal_meta never moved
+}
+
+TEST_CASE("large batches go in many rows a statement and read back equal, amounts at the 128-bit extremes") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto ledger = sqlite_journal::open(path.string(), merging_every(never));
+  expected_journal expected;
+  const std::vector<minor_units> extremes{
+    0, -1, 9, 10, -10, static_cast<minor_units>(UINT64_MAX), static_cast<minor_units>(UINT64_MAX) + 1,
+    -static_cast<minor_units>(UINT64_MAX), -static_cast<minor_units>(UINT64_MAX) - 1, INT64_MIN,
+    samples::beyond_64_bits, -samples::beyond_64_bits, minor_units_max, minor_units_min};
+  std::vector<std::string> accounts;
+  for (size_t index = 0; index < 40; ++index)
+    accounts.push_back("user:many-" + std::to_string(index));
+  // 40 accounts x 3 entries and 40 records: several full statements and a remainder of single rows.
+  for (size_t round = 0; round < 3; ++round) {
+    auto batch = expected.next_batch(accounts, 3);
+    for (size_t index = 0; index < batch.entries.size(); ++index) {
+      auto& entry = batch.entries[index];
+      entry.amount = extremes[index % extremes.size()];
+      entry.available_after = extremes[(index + 5) % extremes.size()];
+      entry.held_after = extremes[(index + 9) % extremes.size()];
+      auto& kept = expected.entries[entry.account][entry.seq - 1];
+      kept.amount = entry.amount;
+      kept.available_after = entry.available_after;
+      kept.held_after = entry.held_after;
+    }
+    ledger->append(batch);
+    check_reads(*ledger, expected);
+  }
+  CHECK(logged_entries(path) == 3 * 40 * 3);
+  ledger.reset();
+  check_reads(*sqlite_journal::open(path.string(), merging_every(1)), expected);
+}
+
+TEST_CASE("a merge chunk that splits a batch newer than a reader's view does not tear that view") {
+  // A chunk may index the first entries of a batch that committed after a reader copied its
+  // tail: the reader shows whole batches as of its copy, never that batch's first half.
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto node = sqlite_journal::open(path.string(), merging_every(never));
+  node->append(samples::batch_of(samples::entries("user:alice", 1, 3)));
+  auto check = sqlite_journal::open(path.string(), merging_every(never));  // its view: alice 1..3
+  node->append(samples::batch_of(samples::entries("user:alice", 4, 3)));
+  test::tamper(path, "INSERT INTO entry_index (account, seq, pos)"
+                     " SELECT account, seq, pos FROM entries WHERE account = 'user:alice' AND seq <= 5");
+  CHECK(conformance::all_entries(*check, "user:alice") == samples::entries("user:alice", 1, 3));
+  CHECK(check->last_seq("user:alice") == 3);
+  CHECK(conformance::scanned(*check) == samples::entries("user:alice", 1, 3));
+  // The node's own view reaches its last batch, whole.
+  CHECK(conformance::all_entries(*node, "user:alice") == samples::entries("user:alice", 1, 6));
+  CHECK(node->last_seq("user:alice") == 6);
+}
+
+TEST_CASE("past the head cache a merge drops idle accounts' heads, and density is still checked from the index") {
+  for (bool background : {false, true}) {
+    CAPTURE(background);
+    temp_directory directory;
+    auto path = directory.path() / "journal.db";
+    auto options = background ? background_merging_every(4, 3) : merging_every(4);
+    options.head_cache_accounts_max = 3;
+    auto ledger = sqlite_journal::open(path.string(), options);
+    expected_journal expected;
+    std::vector<std::string> accounts;
+    for (size_t index = 0; index < 8; ++index)
+      accounts.push_back("user:head-" + std::to_string(index));
+    for (size_t round = 0; round < 6; ++round) {
+      CAPTURE(round);
+      // Each round a different few accounts, so most heads go idle and are dropped.
+      std::vector<std::string> some{accounts[round % 8], accounts[(round + 3) % 8]};
+      ledger->append(expected.next_batch(some, 2));
+      ledger->finish_index_merge();
+      for (const auto& account : accounts) {
+        auto known = expected.entries.find(account);
+        size_t stored = known == expected.entries.end() ? 0 : known->second.size();
+        CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries(account, stored, 1))), journal_conflict);
+        CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries(account, stored + 2, 1))),
+                        journal_conflict);
+      }
+      check_reads(*ledger, expected);
+    }
+  }
 }

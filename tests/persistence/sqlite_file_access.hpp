@@ -14,10 +14,15 @@ namespace ledgerflow::test {
 
 using testing::temp_directory;
 
+// How long SQL run behind the journal's back waits for its write lock, which a background
+// index merge of a journal open on the file may hold for a moment.
+inline constexpr int busy_timeout_ms = 5'000;
+
 // The SQLite result code of running `sql` on its own connection.
 inline int execute(const std::filesystem::path& path, const char* sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
   int code = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
   sqlite3_close(db);
   return code;
@@ -31,6 +36,7 @@ inline void tamper(const std::filesystem::path& path, const char* sql) {
 inline std::string query_text(const std::filesystem::path& path, const char* sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.string().c_str(), &db) == SQLITE_OK);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
   sqlite3_stmt* statement = nullptr;
   REQUIRE(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK);
   std::string result;

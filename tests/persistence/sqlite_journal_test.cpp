@@ -22,12 +22,25 @@ struct sqlite_store {
 };
 
 // The same suite with an index merge every few entries, so each case reads and checks across
-// merged and unmerged rows rather than from the unmerged tail alone.
+// merged and unmerged rows rather than from the unmerged tail alone: merged in the background
+// (the default) in chunks of two rows, so reads also land between a merge's chunks...
 struct sqlite_store_merging_often {
   temp_directory directory;
   std::unique_ptr<journal> open() {
     sqlite_options options;
     options.index_merge_rows = 3;
+    options.index_merge_chunk_rows = 2;
+    return sqlite_journal::open((directory.path() / "journal.db").string(), options);
+  }
+};
+
+// ... and merged on the appending thread, right after the append that makes a merge due.
+struct sqlite_store_merging_inline {
+  temp_directory directory;
+  std::unique_ptr<journal> open() {
+    sqlite_options options;
+    options.index_merge_rows = 3;
+    options.index_merge_background = false;
     return sqlite_journal::open((directory.path() / "journal.db").string(), options);
   }
 };
@@ -36,8 +49,10 @@ struct sqlite_store_merging_often {
 
 TYPE_TO_STRING(ledgerflow::test::sqlite_store);
 TYPE_TO_STRING(ledgerflow::test::sqlite_store_merging_often);
+TYPE_TO_STRING(ledgerflow::test::sqlite_store_merging_inline);
 LEDGERFLOW_JOURNAL_CONFORMANCE(ledgerflow::test::sqlite_store);
 LEDGERFLOW_JOURNAL_CONFORMANCE(ledgerflow::test::sqlite_store_merging_often);
+LEDGERFLOW_JOURNAL_CONFORMANCE(ledgerflow::test::sqlite_store_merging_inline);
 
 using namespace ledgerflow;
 using test::temp_directory;
@@ -125,6 +140,7 @@ TEST_CASE("the merged indexes refuse a duplicate even when it bypasses the batch
   auto batch = samples::batch_of(samples::entries("user:alice", 1, 1));
   batch.idempotency_records = {samples::record("k1")};
   ledger->append(batch);
+  ledger->finish_index_merge();
   CHECK(test::execute(path, "INSERT INTO entry_index SELECT * FROM entry_index") == SQLITE_CONSTRAINT);
   CHECK(test::execute(path, "INSERT INTO idempotency_index SELECT * FROM idempotency_index") == SQLITE_CONSTRAINT);
 }
