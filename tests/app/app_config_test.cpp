@@ -39,6 +39,9 @@ snapshot_every_entries = 50
 [storage.sqlite]
 synchronous = "normal"
 index_merge_rows = 5000
+index_merge_background = false
+index_merge_chunk_rows = 250
+unmerged_rows_max = 90000
 [assets]
 GBP = 2
 )");
@@ -51,6 +54,9 @@ GBP = 2
   CHECK(config.ledger.snapshot_every_entries == 50);
   CHECK(config.sqlite.synchronous == sqlite_synchronous::normal);
   CHECK(config.sqlite.index_merge_rows == 5000);
+  CHECK_FALSE(config.sqlite.index_merge_background);
+  CHECK(config.sqlite.index_merge_chunk_rows == 250);
+  CHECK(config.sqlite.unmerged_rows_max == 90000);
   CHECK(config.assets.find("GBP")->decimals == 2);
 }
 
