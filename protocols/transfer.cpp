@@ -72,56 +72,68 @@ void append_json_string(std::string& out, const std::string& text) {
 } // namespace
 
 // Written by hand: it runs once per transfer on the hot path, where building an
-// nlohmann::json object first cost ~15% of the scheduler's time. decode_receipt reads it back.
+// nlohmann::json object first cost ~15% of the scheduler's time. A JSON array in a fixed
+// order (~110 bytes) rather than an object (~250): the record is written for every transfer,
+// twice (WAL, then checkpoint), so its size is disk bandwidth. decode_receipt reads both.
 std::string encode_receipt(const transfer_receipt& receipt) {
   std::string out;
-  out.reserve(320);
-  auto field = [&out](const char* name) {
-    out += out.empty() ? "{\"" : ",\"";
-    out += name;
-    out += "\":";
-  };
-  field("transfer_id");
+  out.reserve(160);
+  out += '[';
   append_json_string(out, receipt.transfer_id);
-  field("from_account");
+  out += ',';
   append_json_string(out, receipt.from_account);
-  field("from_bucket");
+  out += ',';
   append_json_string(out, receipt.from_bucket);
-  field("from_seq");
+  out += ',';
   out += std::to_string(receipt.from_seq);
-  field("to_account");
+  out += ',';
   append_json_string(out, receipt.to_account);
-  field("to_bucket");
+  out += ',';
   append_json_string(out, receipt.to_bucket);
-  field("to_seq");
+  out += ',';
   out += std::to_string(receipt.to_seq);
-  field("asset");
+  out += ',';
   append_json_string(out, receipt.asset_code);
-  field("amount_minor");
+  out += ',';
   append_json_string(out, to_decimal_string(receipt.amount));
-  field("ts_us");
+  out += ',';
   out += std::to_string(receipt.timestamp_us);
-  out += '}';
+  out += ']';
   return out;
 }
+
+namespace {
+
+constexpr size_t receipt_fields = 10;
+
+// Field `index` of the array form, or the named member of the object form (records written
+// before the array form).
+const nlohmann::json& receipt_field(const nlohmann::json& json, size_t index, const char* name) {
+  return json.is_array() ? json.at(index) : json.at(name);
+}
+
+} // namespace
 
 outcome<transfer_receipt> decode_receipt(const std::string& text) {
   try {
     auto json = nlohmann::json::parse(text);
+    if (json.is_array() && json.size() != receipt_fields)
+      return make_error(error_code::internal, "stored receipt is not valid: it has " + std::to_string(json.size())
+                                                + " fields, not " + std::to_string(receipt_fields));
     transfer_receipt receipt;
-    receipt.transfer_id = json.at("transfer_id").get<std::string>();
-    receipt.from_account = json.at("from_account").get<std::string>();
-    receipt.from_bucket = json.at("from_bucket").get<std::string>();
-    receipt.from_seq = json.at("from_seq").get<uint64_t>();
-    receipt.to_account = json.at("to_account").get<std::string>();
-    receipt.to_bucket = json.at("to_bucket").get<std::string>();
-    receipt.to_seq = json.at("to_seq").get<uint64_t>();
-    receipt.asset_code = json.at("asset").get<std::string>();
-    auto amount = parse_decimal_integer(json.at("amount_minor").get<std::string>());
+    receipt.transfer_id = receipt_field(json, 0, "transfer_id").get<std::string>();
+    receipt.from_account = receipt_field(json, 1, "from_account").get<std::string>();
+    receipt.from_bucket = receipt_field(json, 2, "from_bucket").get<std::string>();
+    receipt.from_seq = receipt_field(json, 3, "from_seq").get<uint64_t>();
+    receipt.to_account = receipt_field(json, 4, "to_account").get<std::string>();
+    receipt.to_bucket = receipt_field(json, 5, "to_bucket").get<std::string>();
+    receipt.to_seq = receipt_field(json, 6, "to_seq").get<uint64_t>();
+    receipt.asset_code = receipt_field(json, 7, "asset").get<std::string>();
+    auto amount = parse_decimal_integer(receipt_field(json, 8, "amount_minor").get<std::string>());
     if (!amount)
       return amount.error();
     receipt.amount = *amount;
-    receipt.timestamp_us = json.at("ts_us").get<int64_t>();
+    receipt.timestamp_us = receipt_field(json, 9, "ts_us").get<int64_t>();
     return receipt;
   } catch (const nlohmann::json::exception& failure) {
     return make_error(error_code::internal, std::string("stored receipt is not valid: ") + failure.what());
