@@ -29,8 +29,10 @@ struct writer_state {
   std::unordered_map<caf::actor, uint64_t> notices;
   std::vector<finished_transfer> finished;
   // Transfers whose outgoing leg is in this batch; an incoming leg in the same batch cancels
-  // the in-flight marker, so the common case writes no marker row at all.
+  // the in-flight marker, so the common case writes no marker row at all. The leg's own
+  // transfer_id is moved into the key and given back only to the few that stay open.
   std::unordered_map<std::string, inflight_leg> opened_in_batch;
+  size_t last_batch_entries = 0;  // the entries vector leaves with each batch: reserve as much
   bool flush_scheduled = false;
 
   void add(write_request& request);
@@ -41,8 +43,8 @@ struct writer_state {
 void writer_state::add(write_request& request) {
   auto& part = request.batch;
   for (auto& leg : part.opened_legs) {
-    auto transfer_id = leg.transfer_id;
-    opened_in_batch.emplace(std::move(transfer_id), std::move(leg));
+    auto transfer_id = std::move(leg.transfer_id);
+    opened_in_batch.try_emplace(std::move(transfer_id), std::move(leg));
   }
   for (auto& transfer_id : part.closed_transfer_ids)
     if (opened_in_batch.erase(transfer_id) == 0)
@@ -75,8 +77,10 @@ void writer_state::report_finished() {
 }
 
 void writer_state::commit() {
-  for (auto& [transfer_id, leg] : opened_in_batch)
+  for (auto& [transfer_id, leg] : opened_in_batch) {
+    leg.transfer_id = transfer_id;
     batch.opened_legs.push_back(std::move(leg));
+  }
   if (batch.empty() && notices.empty() && advances.empty())
     return;
   auto started = std::chrono::steady_clock::now();
@@ -104,6 +108,7 @@ void writer_state::commit() {
   for (auto& [requester, token] : notices)
     caf::anon_send(requester, durable_atom::value, token);
   report_finished();
+  last_batch_entries = batch.entries.size();
   if (hub && !batch.entries.empty())
     caf::anon_send(hub, publish_atom::value,
                    durable_entries{std::make_shared<const std::vector<journal_entry>>(std::move(batch.entries))});
@@ -111,6 +116,7 @@ void writer_state::commit() {
   notices.clear();
   opened_in_batch.clear();
   batch.clear();
+  batch.entries.reserve(last_batch_entries);
 }
 
 caf::behavior journal_writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<journal> store,

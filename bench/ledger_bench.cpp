@@ -106,6 +106,7 @@ struct ledger_figures {
   double fsync_p50_ms = 0, fsync_p99_ms = 0;
   uint64_t failed = 0;
   double batch_avg_transfers = 0;
+  double writer_commit_share = 0;  // of wall time, the writer spent inside append (+ fsync)
 };
 
 ledger_figures measure_ledger(const ledger_bench_options& options, const asset_registry& assets,
@@ -146,6 +147,7 @@ ledger_figures measure_ledger(const ledger_bench_options& options, const asset_r
     metrics->recent_batch_entries.reset();
     auto batches_before = metrics->batches_written.load();
     auto entries_before = metrics->entries_written.load();
+    auto commit_ms_before = metrics->commit_ms.sum();
     run.measuring = true;
     auto started = steady::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(options.duration_s));
@@ -153,6 +155,7 @@ ledger_figures measure_ledger(const ledger_bench_options& options, const asset_r
     auto elapsed = std::chrono::duration<double>(steady::now() - started).count();
     auto batches = metrics->batches_written.load() - batches_before;
     auto entries = metrics->entries_written.load() - entries_before;
+    figures.writer_commit_share = (metrics->commit_ms.sum() - commit_ms_before) / (elapsed * 1000.0);
     run.stopping = true;
     while (run.slots_done.load() < slots.size())
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -196,6 +199,7 @@ int run_ledger_bench(const ledger_bench_options& options, const asset_registry& 
       {"raw_sqlite_transfers_per_s", std::round(raw.transfers_per_s)},
       {"ratio_to_raw", figures.transfers_per_s / raw.transfers_per_s},
       {"failed", figures.failed},
+      {"writer_commit_share", figures.writer_commit_share},
       {"clients", options.clients},
       {"window", options.window},
       {"accounts", options.accounts},
