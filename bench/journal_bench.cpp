@@ -14,6 +14,7 @@
 
 #include "bench/latency_stats.hpp"
 #include "bench/raw_sqlite_baseline.hpp"
+#include "persistence/sqlite/sqlite_index_merger.hpp"
 #include "persistence/sqlite/sqlite_journal.hpp"
 #include "protocols/transfer.hpp"
 
@@ -220,7 +221,14 @@ int run_journal_bench(const journal_bench_options& options, const sqlite_options
               << " accounts for " << options.duration_s << " s (synchronous " << to_string(sqlite.synchronous)
               << ", index merge every " << sqlite.index_merge_rows << " rows "
               << (sqlite.index_merge_background ? "in the background" : "on the appending thread") << ")\n";
+    auto merged_before = read_sqlite_merge_totals();
     auto figures = measure_journal(options, sqlite);
+    // After the journal closed: its last merge has finished.
+    auto merged_after = read_sqlite_merge_totals();
+    auto merged_rows = merged_after.rows - merged_before.rows;
+    auto merge_cpu_s = static_cast<double>(merged_after.merge_cpu_ns - merged_before.merge_cpu_ns) / 1e9;
+    auto checkpoint_cpu_s =
+      static_cast<double>(merged_after.checkpoint_cpu_ns - merged_before.checkpoint_cpu_ns) / 1e9;
     std::cerr << "bench journal: raw SQLite ceiling with " << options.raw_rows_transfers << " transfers' rows\n";
     auto raw = measure_raw_sqlite(options.work_dir + "/bench-journal-raw.db", options.raw_rows_transfers,
                                   options.batch_transfers, sqlite);
@@ -252,6 +260,10 @@ int run_journal_bench(const journal_bench_options& options, const sqlite_options
       {"index_merge_background", sqlite.index_merge_background},
       {"index_merge_chunk_rows", sqlite.index_merge_chunk_rows},
       {"rows_per_transfer", 3},
+      {"merged_rows", merged_rows},
+      {"merge_cpu_s", merge_cpu_s},
+      {"merge_us_per_row", merged_rows ? merge_cpu_s * 1e6 / static_cast<double>(merged_rows) : 0.0},
+      {"checkpoint_cpu_s", checkpoint_cpu_s},
     };
     std::cout << out.dump() << std::endl;
     return 0;

@@ -1,11 +1,15 @@
 #include "persistence/sqlite/sqlite_index_merger.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <pthread.h>
 
 namespace ledgerflow {
 
@@ -13,6 +17,16 @@ namespace {
 
 constexpr const char* entries_merged_name = "entry_index_merged_pos";
 constexpr const char* idempotency_merged_name = "idempotency_index_merged_pos";
+
+std::atomic<uint64_t> total_rows{0};
+std::atomic<uint64_t> total_merge_cpu_ns{0};
+std::atomic<uint64_t> total_checkpoint_cpu_ns{0};
+
+uint64_t thread_cpu_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
+}
 
 std::string describe(const sqlite_log_positions& positions) {
   return "entry " + std::to_string(positions.entries) + ", idempotency record "
@@ -30,52 +44,177 @@ sqlite_connection open_for_merging(const std::string& path, const sqlite_options
   return connection;
 }
 
-struct entry_row {
-  std::string account;
-  uint64_t seq = 0;
-  int64_t pos = 0;
+// Index rows a multi-row INSERT takes: the table cursor is opened and the statement ended
+// once per this many rows, as the appends do (sqlite_journal_writer).
+constexpr size_t rows_per_insert = 32;
+
+// "INSERT INTO <into> VALUES (?, ...), ... ON CONFLICT DO NOTHING": `rows` rows of `columns`.
+std::string multi_row_insert_ignoring_conflicts(const char* into, size_t columns, size_t rows) {
+  std::string sql = "INSERT INTO ";
+  sql += into;
+  sql += " VALUES ";
+  for (size_t row = 0; row < rows; ++row) {
+    sql += row == 0 ? "(" : ", (";
+    for (size_t column = 0; column < columns; ++column)
+      sql += column == 0 ? "?" : ", ?";
+    sql += ")";
+  }
+  sql += " ON CONFLICT DO NOTHING";
+  return sql;
+}
+
+// A piece of a text buffer, by offset: the buffer may move while it grows.
+struct text_span {
+  size_t offset = 0;
+  size_t size = 0;
 };
 
-struct key_row {
-  std::string key;
-  int64_t pos = 0;
-};
+std::string_view view_of(const std::string& text, const text_span& span) {
+  return std::string_view(text).substr(span.offset, span.size);
+}
 
-// The rows' indexes in (account, seq) order, so a chunk boundary leaves each account's merged
-// rows a prefix. The rows come in pos order, in which each account's seqs ascend, so sorting
-// the distinct accounts and placing each row after its account's earlier ones (a counting
-// sort) is enough: far fewer string comparisons than sorting the rows.
-std::vector<uint32_t> in_index_order(const std::vector<entry_row>& rows) {
-  std::unordered_map<std::string_view, uint32_t> account_number;
-  std::vector<std::string_view> accounts;
-  std::vector<uint32_t> number_of_row(rows.size());
-  for (size_t index = 0; index < rows.size(); ++index) {
-    auto [known, added] = account_number.try_emplace(rows[index].account, static_cast<uint32_t>(accounts.size()));
-    if (added)
-      accounts.push_back(rows[index].account);
-    number_of_row[index] = known->second;
-  }
-  std::vector<uint32_t> by_name(accounts.size());
-  for (size_t number = 0; number < accounts.size(); ++number)
-    by_name[number] = static_cast<uint32_t>(number);
-  std::sort(by_name.begin(), by_name.end(), [&accounts](uint32_t a, uint32_t b) { return accounts[a] < accounts[b]; });
-  // first_slot[number]: where the account's rows start in the result.
-  std::vector<uint32_t> rows_of(accounts.size(), 0);
-  for (auto number : number_of_row)
-    ++rows_of[number];
-  std::vector<uint32_t> first_slot(accounts.size());
-  uint32_t slot = 0;
-  for (auto number : by_name) {
-    first_slot[number] = slot;
-    slot += rows_of[number];
-  }
-  std::vector<uint32_t> order(rows.size());
-  for (size_t index = 0; index < rows.size(); ++index)
-    order[first_slot[number_of_row[index]]++] = static_cast<uint32_t>(index);
-  return order;
+text_span append_text(std::string& text, std::string_view piece) {
+  text_span span{text.size(), piece.size()};
+  text.append(piece);
+  return span;
+}
+
+// The first eight bytes of `key` past `skip`, big-endian, zero-padded: comparing two of these
+// as integers orders the keys as comparing their bytes would, except where they tie.
+uint64_t order_prefix(std::string_view key, size_t skip) {
+  uint64_t prefix = 0;
+  for (size_t index = skip; index < skip + sizeof(prefix); ++index)
+    prefix = (prefix << 8) | (index < key.size() ? static_cast<unsigned char>(key[index]) : 0u);
+  return prefix;
 }
 
 } // namespace
+
+// The entry rows of one merge. Each distinct account's text is kept once, in one buffer, and
+// a row refers to it by number: a merge of 200k rows over 10k accounts copies 10k strings, and
+// the rows stay small enough to sort and walk without a cache miss each.
+struct sqlite_index_merger::entry_rows {
+  struct row {
+    uint32_t account = 0;
+    uint64_t seq = 0;
+    int64_t pos = 0;
+  };
+  std::string account_text;
+  std::vector<text_span> accounts;  // by number, in order of first appearance
+  std::vector<row> rows;            // in pos order as read, then in index order
+
+  std::string_view account(uint32_t number) const { return view_of(account_text, accounts[number]); }
+};
+
+// The idempotency keys of one merge, back to back in one buffer.
+struct sqlite_index_merger::key_rows {
+  struct row {
+    uint64_t order_prefix = 0;  // see order_prefix()
+    text_span key;
+    int64_t pos = 0;
+  };
+  std::string key_text;
+  std::vector<row> rows;  // in pos order as read, then in key order
+
+  std::string_view key(const row& of) const { return view_of(key_text, of.key); }
+};
+
+namespace {
+
+using entry_rows = sqlite_index_merger::entry_rows;
+using key_rows = sqlite_index_merger::key_rows;
+
+// Numbers the distinct accounts of a merge as they are read: open addressing on the text's
+// hash, the text itself in entry_rows.
+class account_numbers {
+public:
+  uint32_t number_of(std::string_view account, entry_rows& rows) {
+    if (2 * (rows.accounts.size() + 1) > slots_.size())
+      grow(rows);
+    auto hash = std::hash<std::string_view>{}(account);
+    for (size_t slot = hash & (slots_.size() - 1);; slot = (slot + 1) & (slots_.size() - 1)) {
+      if (slots_[slot] == 0) {
+        auto number = static_cast<uint32_t>(rows.accounts.size());
+        rows.accounts.push_back(append_text(rows.account_text, account));
+        hashes_.push_back(hash);
+        slots_[slot] = number + 1;
+        return number;
+      }
+      auto number = slots_[slot] - 1;
+      if (hashes_[number] == hash && rows.account(number) == account)
+        return number;
+    }
+  }
+
+private:
+  void grow(const entry_rows& rows) {
+    slots_.assign(std::max<size_t>(slots_.size() * 2, 1024), 0);
+    for (uint32_t number = 0; number < rows.accounts.size(); ++number) {
+      auto slot = hashes_[number] & (slots_.size() - 1);
+      while (slots_[slot] != 0)
+        slot = (slot + 1) & (slots_.size() - 1);
+      slots_[slot] = number + 1;
+    }
+  }
+
+  std::vector<uint32_t> slots_;   // account number + 1; 0 is free. A power of two, at most half full
+  std::vector<uint64_t> hashes_;  // by account number
+};
+
+// Puts the rows in (account, seq) order, so a chunk boundary leaves each account's merged rows
+// a prefix. The rows come in pos order, in which each account's seqs ascend, so sorting the
+// distinct accounts and placing each row after its account's earlier ones (a counting sort) is
+// enough: far fewer string comparisons than sorting the rows.
+void sort_in_index_order(entry_rows& rows) {
+  auto accounts = rows.accounts.size();
+  std::vector<uint32_t> by_name(accounts);
+  for (size_t number = 0; number < accounts; ++number)
+    by_name[number] = static_cast<uint32_t>(number);
+  std::sort(by_name.begin(), by_name.end(),
+            [&rows](uint32_t a, uint32_t b) { return rows.account(a) < rows.account(b); });
+  // first_slot[number]: where the account's rows start in the result.
+  std::vector<uint32_t> first_slot(accounts, 0);
+  for (const auto& row : rows.rows)
+    ++first_slot[row.account];
+  uint32_t slot = 0;
+  for (auto number : by_name)
+    slot += std::exchange(first_slot[number], slot);
+  std::vector<entry_rows::row> sorted(rows.rows.size());
+  for (const auto& row : rows.rows)
+    sorted[first_slot[row.account]++] = row;
+  rows.rows = std::move(sorted);
+}
+
+// Sorts the keys as the index orders them (bytewise). The integer prefixes settle almost every
+// comparison without touching the text; they start past the bytes all the keys share, since
+// keys of one client often differ only in their last characters.
+void sort_in_index_order(key_rows& rows) {
+  if (rows.rows.empty())
+    return;
+  auto first = rows.key(rows.rows.front());
+  size_t shared = first.size();
+  for (const auto& row : rows.rows) {
+    auto key = rows.key(row);
+    size_t same = 0;
+    while (same < shared && same < key.size() && key[same] == first[same])
+      ++same;
+    shared = same;
+  }
+  for (auto& row : rows.rows)
+    row.order_prefix = order_prefix(rows.key(row), shared);
+  std::sort(rows.rows.begin(), rows.rows.end(), [&rows](const key_rows::row& a, const key_rows::row& b) {
+    if (a.order_prefix != b.order_prefix)
+      return a.order_prefix < b.order_prefix;
+    return rows.key(a) < rows.key(b);
+  });
+}
+
+} // namespace
+
+sqlite_merge_totals read_sqlite_merge_totals() {
+  return {total_rows.load(std::memory_order_relaxed), total_merge_cpu_ns.load(std::memory_order_relaxed),
+          total_checkpoint_cpu_ns.load(std::memory_order_relaxed)};
+}
 
 sqlite_log_positions read_merged_positions(sqlite_connection& connection) {
   sqlite_statement read(connection.get(), "SELECT value FROM journal_meta WHERE name = ?1");
@@ -132,14 +271,20 @@ sqlite_index_merger::sqlite_index_merger(const std::string& path, const sqlite_o
     commit_(connection_.get(), "COMMIT"),
     read_entries_(connection_.get(), "SELECT account, seq, pos FROM entries WHERE pos > ?1 AND pos <= ?2 ORDER BY pos"),
     read_keys_(connection_.get(), "SELECT key, pos FROM idempotency WHERE pos > ?1 AND pos <= ?2 ORDER BY pos"),
-    insert_entry_(connection_.get(),
-                  "INSERT INTO entry_index (account, seq, pos) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"),
+    insert_entry_(connection_.get(), multi_row_insert_ignoring_conflicts("entry_index (account, seq, pos)", 3, 1)),
+    insert_entries_(connection_.get(),
+                    multi_row_insert_ignoring_conflicts("entry_index (account, seq, pos)", 3, rows_per_insert)),
     indexed_entry_pos_(connection_.get(), "SELECT pos FROM entry_index WHERE account = ?1 AND seq = ?2"),
-    insert_key_(connection_.get(), "INSERT INTO idempotency_index (key, pos) VALUES (?1, ?2) ON CONFLICT DO NOTHING"),
+    insert_key_(connection_.get(), multi_row_insert_ignoring_conflicts("idempotency_index (key, pos)", 2, 1)),
+    insert_keys_(connection_.get(),
+                 multi_row_insert_ignoring_conflicts("idempotency_index (key, pos)", 2, rows_per_insert)),
     indexed_key_pos_(connection_.get(), "SELECT pos FROM idempotency_index WHERE key = ?1"),
     write_merged_(connection_.get(), "UPDATE journal_meta SET value = ?2 WHERE name = ?1") {
   if (background_)
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "lf.merge");  // for top -H, perf and /proc
+      run();
+    });
 }
 
 sqlite_index_merger::~sqlite_index_merger() {
@@ -158,7 +303,7 @@ void sqlite_index_merger::start(const sqlite_log_positions& from, const sqlite_l
   job work{from, up_to, filter_capacity_keys};
   if (!background_) {
     try {
-      finished_ = merge(work);
+      finished_ = measured_merge(work);
     } catch (...) {
       failure_ = std::current_exception();
     }
@@ -217,7 +362,7 @@ void sqlite_index_merger::run() {
       std::optional<sqlite_merge_result> result;
       std::exception_ptr failure;
       try {
-        result = merge(work);
+        result = measured_merge(work);
       } catch (...) {
         failure = std::current_exception();
       }
@@ -243,7 +388,18 @@ void sqlite_index_merger::run() {
 // PASSIVE: copies what it can without waiting for anyone, so appends go on meanwhile. A
 // failure is not fatal: the log only grows until a later checkpoint gets through.
 void sqlite_index_merger::checkpoint() noexcept {
+  auto cpu_started = thread_cpu_ns();
   sqlite3_wal_checkpoint_v2(connection_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  total_checkpoint_cpu_ns.fetch_add(thread_cpu_ns() - cpu_started, std::memory_order_relaxed);
+}
+
+sqlite_merge_result sqlite_index_merger::measured_merge(const job& work) {
+  auto cpu_started = thread_cpu_ns();
+  auto result = merge(work);
+  total_merge_cpu_ns.fetch_add(thread_cpu_ns() - cpu_started, std::memory_order_relaxed);
+  auto rows = (work.up_to.entries - work.from.entries) + (work.up_to.idempotency - work.from.idempotency);
+  total_rows.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
+  return result;
 }
 
 sqlite_merge_result sqlite_index_merger::merge(const job& work) {
@@ -269,70 +425,84 @@ sqlite_merge_result sqlite_index_merger::merge(const job& work) {
 }
 
 // The file decides which rows are unmerged, read outside any write turn and sorted here.
-void sqlite_index_merger::merge_entries(const job& work, bool& first_chunk, bool has_keys) {
-  std::vector<entry_row> rows;
-  rows.reserve(static_cast<size_t>(std::max<int64_t>(work.up_to.entries - work.from.entries, 0)));
+sqlite_index_merger::entry_rows sqlite_index_merger::read_entry_rows(const job& work) {
+  entry_rows rows;
+  rows.rows.reserve(static_cast<size_t>(std::max<int64_t>(work.up_to.entries - work.from.entries, 0)));
+  account_numbers numbers;
   {
     sqlite_statement_use use(read_entries_);
     use->bind(1, work.from.entries);
     use->bind(2, work.up_to.entries);
     while (use->step())
-      rows.push_back({std::string(use->column_text(0)), static_cast<uint64_t>(use->column_int64(1)),
-                      use->column_int64(2)});
+      rows.rows.push_back({numbers.number_of(use->column_text(0), rows),
+                           static_cast<uint64_t>(use->column_int64(1)), use->column_int64(2)});
   }
-  if (static_cast<int64_t>(rows.size()) != work.up_to.entries - work.from.entries)
-    throw journal_error("the entries log has " + std::to_string(rows.size()) + " rows after pos "
+  if (static_cast<int64_t>(rows.rows.size()) != work.up_to.entries - work.from.entries)
+    throw journal_error("the entries log has " + std::to_string(rows.rows.size()) + " rows after pos "
                         + std::to_string(work.from.entries) + " up to " + std::to_string(work.up_to.entries));
-  auto order = in_index_order(rows);
-  for (size_t first = 0; first < order.size(); first += chunk_rows_) {
-    auto last = std::min(order.size(), first + chunk_rows_);
-    begin_chunk(work, first_chunk);
-    try {
-      for (size_t index = first; index < last; ++index) {
-        const auto& row = rows[order[index]];
-        insert_entry(row.account, row.seq, row.pos);
-      }
-    } catch (...) {
-      rollback();
-      throw;
-    }
-    end_chunk(work, last == rows.size() && !has_keys);
-  }
+  return rows;
 }
 
-void sqlite_index_merger::merge_keys(const job& work, bool& first_chunk) {
-  std::vector<key_row> rows;
-  rows.reserve(static_cast<size_t>(std::max<int64_t>(work.up_to.idempotency - work.from.idempotency, 0)));
+sqlite_index_merger::key_rows sqlite_index_merger::read_key_rows(const job& work) {
+  key_rows rows;
+  rows.rows.reserve(static_cast<size_t>(std::max<int64_t>(work.up_to.idempotency - work.from.idempotency, 0)));
   {
     sqlite_statement_use use(read_keys_);
     use->bind(1, work.from.idempotency);
     use->bind(2, work.up_to.idempotency);
     while (use->step())
-      rows.push_back({std::string(use->column_text(0)), use->column_int64(1)});
+      rows.rows.push_back({0, append_text(rows.key_text, use->column_text(0)), use->column_int64(1)});
   }
-  if (static_cast<int64_t>(rows.size()) != work.up_to.idempotency - work.from.idempotency)
-    throw journal_error("the idempotency log has " + std::to_string(rows.size()) + " rows after pos "
+  if (static_cast<int64_t>(rows.rows.size()) != work.up_to.idempotency - work.from.idempotency)
+    throw journal_error("the idempotency log has " + std::to_string(rows.rows.size()) + " rows after pos "
                         + std::to_string(work.from.idempotency) + " up to "
                         + std::to_string(work.up_to.idempotency));
-  std::vector<uint32_t> order(rows.size());
-  for (size_t index = 0; index < rows.size(); ++index)
-    order[index] = static_cast<uint32_t>(index);
-  std::sort(order.begin(), order.end(), [&rows](uint32_t a, uint32_t b) { return rows[a].key < rows[b].key; });
-  // At least one chunk: the last one records how far the indexes reach.
-  size_t first = 0;
-  do {
-    auto last = std::min(order.size(), first + chunk_rows_);
+  return rows;
+}
+
+void sqlite_index_merger::merge_entries(const job& work, bool& first_chunk, bool has_keys) {
+  auto rows = read_entry_rows(work);
+  sort_in_index_order(rows);
+  auto total = rows.rows.size();
+  for (size_t first = 0; first < total; first += chunk_rows_) {
+    auto last = std::min(total, first + chunk_rows_);
     begin_chunk(work, first_chunk);
     try {
-      for (size_t index = first; index < last; ++index)
-        insert_key(rows[order[index]].key, rows[order[index]].pos);
+      for (size_t next = first; next < last;) {
+        auto count = last - next >= rows_per_insert ? rows_per_insert : 1;
+        insert_entries(rows, next, count);
+        next += count;
+      }
     } catch (...) {
       rollback();
       throw;
     }
-    end_chunk(work, last == rows.size());
+    end_chunk(work, last == total && !has_keys);
+  }
+}
+
+void sqlite_index_merger::merge_keys(const job& work, bool& first_chunk) {
+  auto rows = read_key_rows(work);
+  sort_in_index_order(rows);
+  auto total = rows.rows.size();
+  // At least one chunk: the last one records how far the indexes reach.
+  size_t first = 0;
+  do {
+    auto last = std::min(total, first + chunk_rows_);
+    begin_chunk(work, first_chunk);
+    try {
+      for (size_t next = first; next < last;) {
+        auto count = last - next >= rows_per_insert ? rows_per_insert : 1;
+        insert_keys(rows, next, count);
+        next += count;
+      }
+    } catch (...) {
+      rollback();
+      throw;
+    }
+    end_chunk(work, last == total);
     first = last;
-  } while (first < rows.size());
+  } while (first < total);
 }
 
 void sqlite_index_merger::begin_chunk(const job& work, bool& first_chunk) {
@@ -366,32 +536,55 @@ void sqlite_index_merger::end_chunk(const job& work, bool last) {
   turn_.unlock();
 }
 
-// A row already indexed at the same pos was merged by a chunk that committed before a crash.
-void sqlite_index_merger::insert_entry(const std::string& account, uint64_t seq, int64_t pos) {
-  insert_entry_.bind(1, account);
-  insert_entry_.bind(2, static_cast<int64_t>(seq));
-  insert_entry_.bind(3, pos);
-  insert_entry_.run();
-  if (sqlite3_changes(connection_.get()) == 1)
+// `count` rows from `first` in one statement (`count` is 1 or rows_per_insert). A row already
+// indexed is skipped by the statement; only when some were, each row of the statement is
+// looked up: one indexed at the same pos was merged by a chunk that committed before a crash.
+void sqlite_index_merger::insert_entries(const entry_rows& rows, size_t first, size_t count) {
+  auto& insert = count == rows_per_insert ? insert_entries_ : insert_entry_;
+  int parameter = 1;
+  for (size_t index = first; index < first + count; ++index) {
+    const auto& row = rows.rows[index];
+    insert.bind(parameter++, rows.account(row.account));
+    insert.bind(parameter++, static_cast<int64_t>(row.seq));
+    insert.bind(parameter++, row.pos);
+  }
+  insert.run();
+  if (sqlite3_changes(connection_.get()) == static_cast<int>(count))
     return;
+  for (size_t index = first; index < first + count; ++index) {
+    const auto& row = rows.rows[index];
+    confirm_entry_indexed(rows.account(row.account), row.seq, row.pos);
+  }
+}
+
+void sqlite_index_merger::insert_keys(const key_rows& rows, size_t first, size_t count) {
+  auto& insert = count == rows_per_insert ? insert_keys_ : insert_key_;
+  int parameter = 1;
+  for (size_t index = first; index < first + count; ++index) {
+    insert.bind(parameter++, rows.key(rows.rows[index]));
+    insert.bind(parameter++, rows.rows[index].pos);
+  }
+  insert.run();
+  if (sqlite3_changes(connection_.get()) == static_cast<int>(count))
+    return;
+  for (size_t index = first; index < first + count; ++index)
+    confirm_key_indexed(rows.key(rows.rows[index]), rows.rows[index].pos);
+}
+
+void sqlite_index_merger::confirm_entry_indexed(std::string_view account, uint64_t seq, int64_t pos) {
   sqlite_statement_use use(indexed_entry_pos_);
   use->bind(1, account);
   use->bind(2, static_cast<int64_t>(seq));
   if (!use->step() || use->column_int64(0) != pos)
-    throw journal_error("duplicate entry: " + account + " seq " + std::to_string(seq) + " is at pos "
+    throw journal_error("duplicate entry: " + std::string(account) + " seq " + std::to_string(seq) + " is at pos "
                         + std::to_string(pos) + " and already indexed elsewhere");
 }
 
-void sqlite_index_merger::insert_key(const std::string& key, int64_t pos) {
-  insert_key_.bind(1, key);
-  insert_key_.bind(2, pos);
-  insert_key_.run();
-  if (sqlite3_changes(connection_.get()) == 1)
-    return;
+void sqlite_index_merger::confirm_key_indexed(std::string_view key, int64_t pos) {
   sqlite_statement_use use(indexed_key_pos_);
   use->bind(1, key);
   if (!use->step() || use->column_int64(0) != pos)
-    throw journal_error("duplicate idempotency key " + key + " at pos " + std::to_string(pos));
+    throw journal_error("duplicate idempotency key " + std::string(key) + " at pos " + std::to_string(pos));
 }
 
 void sqlite_index_merger::record_merged(const sqlite_log_positions& up_to) {

@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "persistence/sqlite/key_filter.hpp"
@@ -46,6 +47,16 @@ struct sqlite_log_positions {
 
 // How far the indexes reach, as journal_meta says, read on `connection`.
 sqlite_log_positions read_merged_positions(sqlite_connection& connection);
+// What the index mergers of this process have spent so far, for benchmarks and profiling:
+// index rows written (entries and keys), and the CPU time of the threads that merged them
+// (the filter rebuild included) or checkpointed.
+struct sqlite_merge_totals {
+  uint64_t rows = 0;
+  uint64_t merge_cpu_ns = 0;
+  uint64_t checkpoint_cpu_ns = 0;
+};
+sqlite_merge_totals read_sqlite_merge_totals();
+
 // A filter sized for `capacity_keys` holding every key now in idempotency_index: one walk of
 // the index in key order, inside whatever transaction is open on `connection` (else its own).
 std::unique_ptr<key_filter> read_merged_key_filter(sqlite_connection& connection, size_t capacity_keys);
@@ -83,6 +94,10 @@ public:
 
   bool background() const { return background_; }
 
+  // The rows of one merge as read back from the log; defined and used in the .cpp only.
+  struct entry_rows;
+  struct key_rows;
+
   // Indexes the rows after `from` up to `up_to`, which journal_meta must say are unmerged,
   // and when filter_capacity_keys > 0 reads a new filter of that capacity from the index. In
   // the background when the merger has its thread: see finished(); else now, on this thread.
@@ -106,12 +121,17 @@ private:
     size_t filter_capacity_keys = 0;
   };
   sqlite_merge_result merge(const job& work);
+  sqlite_merge_result measured_merge(const job& work);
   void merge_entries(const job& work, bool& first_chunk, bool has_keys);
   void merge_keys(const job& work, bool& first_chunk);
+  entry_rows read_entry_rows(const job& work);
+  key_rows read_key_rows(const job& work);
   void begin_chunk(const job& work, bool& first_chunk);
   void end_chunk(const job& work, bool last);
-  void insert_entry(const std::string& account, uint64_t seq, int64_t pos);
-  void insert_key(const std::string& key, int64_t pos);
+  void insert_entries(const entry_rows& rows, size_t first, size_t count);
+  void insert_keys(const key_rows& rows, size_t first, size_t count);
+  void confirm_entry_indexed(std::string_view account, uint64_t seq, int64_t pos);
+  void confirm_key_indexed(std::string_view key, int64_t pos);
   void record_merged(const sqlite_log_positions& up_to);
   void run();
   void checkpoint() noexcept;
@@ -127,8 +147,10 @@ private:
   sqlite_statement read_entries_;
   sqlite_statement read_keys_;
   sqlite_statement insert_entry_;
+  sqlite_statement insert_entries_;  // rows_per_insert rows a statement
   sqlite_statement indexed_entry_pos_;
   sqlite_statement insert_key_;
+  sqlite_statement insert_keys_;  // rows_per_insert rows a statement
   sqlite_statement indexed_key_pos_;
   sqlite_statement write_merged_;
 

@@ -565,3 +565,121 @@ TEST_CASE("past the head cache a merge drops idle accounts' heads, and density i
     }
   }
 }
+
+namespace {
+
+std::vector<std::string> numbered_accounts(const std::string& prefix, size_t count) {
+  std::vector<std::string> accounts;
+  for (size_t index = 0; index < count; ++index)
+    accounts.push_back(prefix + std::to_string(index));
+  return accounts;
+}
+
+// Index rows a merge writes per statement (sqlite_index_merger): the batches below hold several
+// statements' worth of each kind and a remainder written a row at a time.
+constexpr size_t rows_per_statement = 32;
+
+} // namespace
+
+TEST_CASE("rows a cut-short merge left indexed at their own positions are accepted amid many rows a statement") {
+  auto accounts = numbered_accounts("user:wide-", 40);
+  static_assert(40 > rows_per_statement, "each batch has more keys than one statement takes");
+  for (bool background : {false, true}) {
+    CAPTURE(background);
+    temp_directory directory;
+    auto path = directory.path() / "journal.db";
+    expected_journal expected;
+    {
+      auto ledger = sqlite_journal::open(path.string(), merging_every(never));
+      for (size_t round = 0; round < 3; ++round)
+        ledger->append(expected.next_batch(accounts, 3));
+    }
+    // What chunks that committed before a crash leave: the first rows in index order, here
+    // 112 entries (12 accounts' 9, and user:wide-2's first 4) and 43 keys (k-0 .. k-29 in
+    // text order). Both ends fall inside a statement, which then finds some of its rows there.
+    test::tamper(path, "INSERT INTO entry_index (account, seq, pos) SELECT account, seq, pos FROM entries"
+                       " WHERE account < 'user:wide-2' OR (account = 'user:wide-2' AND seq <= 4)");
+    test::tamper(path, "INSERT INTO idempotency_index (key, pos) SELECT key, pos FROM idempotency WHERE key < 'k-3'");
+    REQUIRE(test::query_text(path, "SELECT count(*) FROM entry_index") == "112");
+    REQUIRE(test::query_text(path, "SELECT count(*) FROM idempotency_index") == "43");
+    REQUIRE(merged_entries(path) == 0);
+    // Chunks of 100 rows: three full statements and four single rows each.
+    auto options = background ? background_merging_every(1, 100) : merging_every(1);
+    auto ledger = sqlite_journal::open(path.string(), options);
+    check_reads(*ledger, expected);
+    ledger->append(expected.next_batch(accounts, 1));
+    ledger->finish_index_merge();
+    CHECK(ledger->healthy());
+    CHECK(merged_entries(path) == logged_entries(path));
+    CHECK(test::query_text(path, "SELECT count(*) FROM entry_index i JOIN entries e"
+                                 " ON e.pos = i.pos AND e.account = i.account AND e.seq = i.seq")
+          == test::query_text(path, "SELECT count(*) FROM entries"));
+    CHECK(test::query_text(path, "SELECT count(*) FROM idempotency_index i JOIN idempotency r"
+                                 " ON r.pos = i.pos AND r.key = i.key")
+          == test::query_text(path, "SELECT count(*) FROM idempotency"));
+    check_reads(*ledger, expected);
+    ledger.reset();
+    check_reads(*sqlite_journal::open(path.string(), merging_every(never)), expected);
+  }
+}
+
+TEST_CASE("a duplicate amid many rows a statement stops the journal at the merge, entry or key") {
+  // A second copy of a row in the middle of the log, appended behind the journal's back.
+  const char* copy_entry = "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
+                           " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
+                           " SELECT account, seq, kind, bucket, amount, available_after, held_after, cause_kind,"
+                           " cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us"
+                           " FROM entries WHERE pos = 37";
+  const char* copy_record = "INSERT INTO idempotency (key, request_hash, response, created_us)"
+                            " SELECT key, request_hash, response, created_us FROM idempotency WHERE pos = 17";
+  auto accounts = numbered_accounts("user:wide-", 40);
+  for (const char* copy : {copy_entry, copy_record}) {
+    CAPTURE(copy);
+    temp_directory directory;
+    auto path = directory.path() / "journal.db";
+    expected_journal expected;
+    sqlite_journal::open(path.string(), merging_every(never))->append(expected.next_batch(accounts, 2));
+    test::tamper(path, copy);
+    auto ledger = sqlite_journal::open(path.string(), merging_every(1));
+    try {
+      ledger->append(samples::batch_of(samples::entries("user:newcomer", 1, 1)));
+      FAIL("the merge should have refused the duplicate");
+    } catch (const journal_conflict&) {
+      FAIL("a failed merge is not a conflict of the batch: the batch is already committed");
+    } catch (const journal_error& failure) {
+      CHECK(std::string(failure.what()).find("merge") != std::string::npos);
+    }
+    CHECK_FALSE(ledger->healthy());
+    CHECK(merged_entries(path) == 0);  // the merge rolled back whole
+  }
+}
+
+TEST_CASE("keys sharing long prefixes, or prefixes of one another, are all found after a merge") {
+  // The merge orders keys by eight bytes past the prefix they all share, then by their text.
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  std::vector<idempotency_record> records;
+  std::string shared = "client-7f3a9c-2026-11-22T08:00:00Z-";
+  for (const char* tail : {"", "a", "aaaaaaa", "aaaaaaaa", "aaaaaaaa1", "aaaaaaaa2", "aaaaaaab", "b",
+                                  "\x7f", "\xc3\xa9t\xc3\xa9", "aaaaaaaa10", "aaaaaaaa0"})
+    records.push_back(samples::record(shared + tail));
+  for (size_t index = 0; index < 3 * rows_per_statement; ++index)
+    records.push_back(samples::record(shared + "n" + std::to_string(index * 7919 % 1000)));
+  auto ledger = sqlite_journal::open(path.string(), background_merging_every(1, 50));
+  append_batch batch = samples::batch_of(samples::entries("user:alice", 1, 1));
+  batch.idempotency_records = records;
+  ledger->append(batch);
+  ledger->append(samples::batch_of(samples::entries("user:alice", 2, 1)));
+  ledger->finish_index_merge();
+  REQUIRE(ledger->healthy());
+  CHECK(test::query_text(path, "SELECT value FROM journal_meta WHERE name = 'idempotency_index_merged_pos'")
+        == std::to_string(records.size()));
+  for (const auto& record : records) {
+    CAPTURE(record.key);
+    auto found = ledger->find_idempotency(record.key);
+    REQUIRE(found);
+    CHECK(*found == record);
+  }
+  CHECK_FALSE(ledger->find_idempotency(shared + "aaaaaaaa3"));
+  CHECK_FALSE(ledger->find_idempotency(shared.substr(0, shared.size() - 1)));
+}
