@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 
+#include "protocols/transfer.hpp"
+
 namespace ledgerflow {
 
 namespace {
@@ -87,12 +89,15 @@ raw_sqlite_result measure_raw_sqlite(const std::string& path, size_t transfers, 
   sqlite3_prepare_v2(db, "INSERT INTO idempotency (key, request_hash, response, created_us) VALUES (?,?,?,?)", -1,
                      &insert_key, nullptr);
   const std::string hash(64, 'a');
-  const std::string response(300, 'r');
+  // A stored receipt as the ledger writes it (its size is what matters here).
+  const std::string response = encode_receipt(transfer_receipt{"tr_0123456789ab_1000000000000000", "user:bench1234",
+                                                               "banking/USD", 1234, "user:bench5678", "banking/USD",
+                                                               5678, "USD", 1, 1'700'000'000'000'000});
   auto started = std::chrono::steady_clock::now();
   for (size_t first = 0; first < transfers; first += transfers_per_batch) {
     exec(db, "BEGIN");
     for (size_t index = first; index < std::min(transfers, first + transfers_per_batch); ++index) {
-      auto transfer_id = "tr_0123456789ab0_" + std::to_string(1'000'000'000'000'000 + index);
+      auto transfer_id = "tr_0123456789ab_" + std::to_string(1'000'000'000'000'000 + index);
       insert_leg(insert_entry, index, true, transfer_id);
       insert_leg(insert_entry, index, false, transfer_id);
       bind_text(insert_key, 1, "bench-key-" + std::to_string(index));
