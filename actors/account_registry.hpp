@@ -10,14 +10,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
-
-#include "actors/account_slots.hpp"
 
 namespace ledgerflow {
 
@@ -48,13 +47,16 @@ public:
   size_t active() const;
 
 private:
+  struct registered_account {
+    caf::actor actor;
+    uint64_t commands_routed = 0;
+  };
   struct shard {
     mutable std::mutex mutex;
-    account_slots accounts;
+    std::unordered_map<std::string, registered_account> accounts;
   };
 
-  // The shard comes from the hash's high half; each shard's table uses its low bits.
-  shard& shard_of(uint64_t hash) { return *shards_[(hash >> 32) % shards_.size()]; }
+  shard& shard_of(const std::string& account);
 
   std::vector<std::unique_ptr<shard>> shards_;
   spawner spawn_;
