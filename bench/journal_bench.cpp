@@ -180,7 +180,7 @@ struct journal_figures {
 
 journal_figures measure_journal(const journal_bench_options& options, const sqlite_options& sqlite) {
   auto path = options.work_dir + "/bench-journal.db";
-  for (auto suffix : {"", "-wal", "-shm"})
+  for (auto suffix : {"", "-wal", "-shm", "-index", "-index-wal", "-index-shm"})
     std::filesystem::remove(path + suffix);
   auto journal = sqlite_journal::open(path, sqlite);
   batch_maker maker(options.accounts, options.batch_transfers, options.straddling_percent);

@@ -112,7 +112,7 @@ struct ledger_figures {
 ledger_figures measure_ledger(const ledger_bench_options& options, const asset_registry& assets,
                               const ledger_config& ledger, const sqlite_options& sqlite) {
   auto path = options.work_dir + "/bench-ledger.db";
-  for (auto suffix : {"", "-wal", "-shm"})
+  for (auto suffix : {"", "-wal", "-shm", "-index", "-index-wal", "-index-shm"})
     std::filesystem::remove(path + suffix);
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", options.caf_threads);

@@ -1,20 +1,20 @@
 // The deferred half of the append-only journal: puts the rows appended between two log
-// positions into entry_index and idempotency_index, and records in journal_meta how far each
+// positions into entry_index and idempotency_index, and records in index_meta how far each
 // index now reaches. Rows go in sorted by the index key, so each index page takes all its new
 // rows at once instead of one page write per row per batch.
 //
-// The merger has its own connection and may run on its own thread (index_merge_background),
-// so the append path neither pays for a merge nor waits for one: a merge commits in chunks of
-// index_merge_chunk_rows rows, each a short transaction that takes its turn with the appends
-// (sqlite_write_turn; an append waiting goes first), and only the last chunk moves
-// journal_meta. A crash between chunks leaves rows indexed beyond journal_meta; the next merge
+// The indexes live in a file of their own (sqlite_index_path), which only the merger writes:
+// appends and merge chunks never wait for each other's write lock, and no append commit
+// invalidates the merger's page cache. The merger may run on its own thread
+// (index_merge_background), so the append path neither pays for a merge nor waits for one. A
+// merge commits in chunks of index_merge_chunk_rows rows, and only the last chunk moves
+// index_meta. A crash between chunks leaves rows indexed beyond index_meta; the next merge
 // finds them there at the same pos and goes on (a row there at another pos is a duplicate,
 // which stops the journal). Readers cope with a row in both index and tail (see
-// sqlite_journal_tail.hpp). The chunks commit with synchronous=NORMAL: the index is derived
-// data, and the next append's fsync of the same WAL makes them durable anyway; lost, they
-// are merged again from the log.
+// sqlite_journal_tail.hpp). The index file commits with synchronous=NORMAL: it is derived
+// data; lost (or not this log's), it is rebuilt from the log at open.
 //
-// Off the writer thread it also runs the WAL checkpoints, outside any write turn, when an
+// Off the writer thread it also runs the log's WAL checkpoints (on its log connection), when an
 // append's commit reports the log has grown past wal_autocheckpoint_pages.
 #pragma once
 
@@ -32,21 +32,10 @@
 #include "persistence/sqlite/key_filter.hpp"
 #include "persistence/sqlite/sqlite_handle.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"
+#include "persistence/sqlite/sqlite_schema.hpp"
 
 namespace ledgerflow {
 
-// A pos in each log table: how far an index reaches, or where a log ends.
-struct sqlite_log_positions {
-  int64_t entries = 0;
-  int64_t idempotency = 0;
-  bool operator==(const sqlite_log_positions& other) const {
-    return entries == other.entries && idempotency == other.idempotency;
-  }
-  bool operator!=(const sqlite_log_positions& other) const { return !(*this == other); }
-};
-
-// How far the indexes reach, as journal_meta says, read on `connection`.
-sqlite_log_positions read_merged_positions(sqlite_connection& connection);
 // What the index mergers of this process have spent so far, for benchmarks and profiling:
 // index rows written (entries and keys), and the CPU time of the threads that merged them
 // (the filter rebuild included) or checkpointed.
@@ -61,22 +50,6 @@ sqlite_merge_totals read_sqlite_merge_totals();
 // the index in key order, inside whatever transaction is open on `connection` (else its own).
 std::unique_ptr<key_filter> read_merged_key_filter(sqlite_connection& connection, size_t capacity_keys);
 
-// Whose turn it is to write, between the appends and the merge chunks of one journal, so they
-// queue in memory instead of in SQLite's busy handler (which sleeps in steps of milliseconds).
-// An append that waits goes before the next merge chunk.
-class sqlite_write_turn {
-public:
-  void lock_for_append();
-  void lock_for_merge();
-  void unlock();
-
-private:
-  std::mutex mutex_;
-  std::condition_variable released_;
-  bool taken_ = false;
-  size_t appends_waiting_ = 0;
-};
-
 // What a finished merge leaves for the writer: how far the indexes now reach, and a rebuilt
 // key filter when one was asked for.
 struct sqlite_merge_result {
@@ -86,7 +59,9 @@ struct sqlite_merge_result {
 
 class sqlite_index_merger {
 public:
-  sqlite_index_merger(const std::string& path, const sqlite_options& options, sqlite_write_turn& turn);
+  // `log_path` is the journal's file; the index file beside it (sqlite_index_path) must be
+  // prepared (prepare_sqlite_index_file) before.
+  sqlite_index_merger(const std::string& log_path, const sqlite_options& options);
   // Finishes the merge in flight (a merge cut short would only be redone), then stops.
   ~sqlite_index_merger();
   sqlite_index_merger(const sqlite_index_merger&) = delete;
@@ -98,7 +73,7 @@ public:
   struct entry_rows;
   struct key_rows;
 
-  // Indexes the rows after `from` up to `up_to`, which journal_meta must say are unmerged,
+  // Indexes the rows after `from` up to `up_to`, which index_meta must say are unmerged,
   // and when filter_capacity_keys > 0 reads a new filter of that capacity from the index. In
   // the background when the merger has its thread: see finished(); else now, on this thread.
   // A duplicate (account, seq) or key is a journal_error, never a journal_conflict: the
@@ -140,8 +115,8 @@ private:
   const bool background_;
   const size_t chunk_rows_;
   const int checkpoint_pages_;
-  sqlite_write_turn& turn_;
-  sqlite_connection connection_;
+  sqlite_connection log_connection_;  // reads the rows to index; checkpoints the log
+  sqlite_connection connection_;      // the index file: the only one writing it
   sqlite_statement begin_;
   sqlite_statement commit_;
   sqlite_statement read_entries_;

@@ -1,9 +1,11 @@
-// The embedded journal: one SQLite file in WAL mode. append() writes on its own connection;
-// reads use a small pool of read-only connections, so they never wait for a commit's fsync.
+// The embedded journal: an SQLite file in WAL mode, and its index file beside it
+// (sqlite_index_path). append() writes the log on its own connection; reads use a small pool
+// of read-only connections (the index file attached), so they never wait for a commit's fsync.
 //
-// The file is an append-only log (entries and idempotency records in arrival order) whose
-// indexes by (account, seq) and by key are filled by a bulk merge every index_merge_rows
-// rows, on a thread of its own by default (sqlite_index_merger). Reads combine the merged index with the unmerged tail that this object keeps in
+// The log is append-only (entries and idempotency records in arrival order); its indexes by
+// (account, seq) and by key, in the index file, are filled by a bulk merge every
+// index_merge_rows rows, on a thread of its own by default (sqlite_index_merger). The index
+// file is derived data: open() rebuilds it from the log when it is missing or not this log's. Reads combine the merged index with the unmerged tail that this object keeps in
 // memory (sqlite_journal_tail). Another process opening the same file (`ledgerflow check`
 // beside a running node) loads the tail as it is then and sees at least everything committed
 // before it opened; it may only read. (Its filter over the merged idempotency keys knows the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "persistence/sqlite/sqlite_schema.hpp"
 #include "protocols/snapshot_codec.hpp"
 
 namespace ledgerflow {
@@ -14,7 +15,8 @@ constexpr const char* entry_columns =
   " e.counterparty_account, e.counterparty_bucket, e.hold_id, e.ts_us";
 
 // CROSS JOIN keeps SQLite's planner from reordering: walk the index, then fetch each row by pos.
-constexpr const char* indexed_entries = " FROM entry_index AS i CROSS JOIN entries AS e ON e.pos = i.pos";
+// The indexes are in the index file, attached to each reader as `idx`.
+constexpr const char* indexed_entries = " FROM idx.entry_index AS i CROSS JOIN main.entries AS e ON e.pos = i.pos";
 
 constexpr const char* idempotency_columns = "d.key, d.request_hash, d.response, d.created_us";
 
@@ -25,9 +27,16 @@ int64_t clamp_to_int64(uint64_t value) {
   return static_cast<int64_t>(std::min<uint64_t>(value, std::numeric_limits<int64_t>::max()));
 }
 
+// The log, with the index file attached (read-only too, as the connection is). A statement
+// reading both starts its read of each file when it starts: after the caller copied the tail,
+// which is all the order the readers need (see sqlite_journal_tail.hpp).
 sqlite_connection open_for_reading(const std::string& path, const sqlite_options& options) {
   sqlite_connection connection(path, SQLITE_OPEN_READONLY);
   sqlite3_busy_timeout(connection.get(), static_cast<int>(options.busy_timeout_ms));
+  sqlite_statement attach(connection.get(), "ATTACH DATABASE ?1 AS idx");
+  auto index_path = sqlite_index_path(path);
+  attach.bind(1, index_path);
+  attach.run();
   return connection;
 }
 
@@ -101,16 +110,16 @@ sqlite_journal_reader::sqlite_journal_reader(const std::string& path, const sqli
                                           " ORDER BY i.account, i.seq LIMIT ?3"),
     // From the account's last seq down: rows past visible_up_to are the newest, so at most a few.
     last_seq_(connection_.get(),
-              "SELECT seq FROM entry_index WHERE account = ?1 AND pos <= ?2 ORDER BY seq DESC LIMIT 1"),
+              "SELECT seq FROM idx.entry_index WHERE account = ?1 AND pos <= ?2 ORDER BY seq DESC LIMIT 1"),
     latest_snapshot_(connection_.get(), "SELECT body FROM snapshots WHERE account = ?1"),
     find_idempotency_(connection_.get(), std::string("SELECT ") + idempotency_columns
-                                           + " FROM idempotency_index AS x CROSS JOIN idempotency AS d"
+                                           + " FROM idx.idempotency_index AS x CROSS JOIN main.idempotency AS d"
                                              " ON d.pos = x.pos WHERE x.key = ?1"),
     inflight_legs_(connection_.get(),
                    "SELECT transfer_id, from_account, from_bucket, from_seq, to_account, to_bucket, asset_code,"
                    " amount, idempotency_key, request_hash, ts_us FROM inflight_legs ORDER BY transfer_id"),
     // One seek per account: SQLite has no skip scan for DISTINCT without statistics.
-    next_account_(connection_.get(), "SELECT account FROM entry_index WHERE account > ?1 ORDER BY account LIMIT 1"),
+    next_account_(connection_.get(), "SELECT account FROM idx.entry_index WHERE account > ?1 ORDER BY account LIMIT 1"),
     entry_at_(connection_.get(), std::string("SELECT ") + entry_columns + " FROM entries AS e WHERE e.pos = ?1"),
     idempotency_at_(connection_.get(),
                     std::string("SELECT ") + idempotency_columns + " FROM idempotency AS d WHERE d.pos = ?1"),

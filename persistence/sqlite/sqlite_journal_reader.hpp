@@ -3,7 +3,8 @@
 // so a batch is seen whole or not at all. Not thread-safe: sqlite_reader_pool lends it out.
 //
 // The by-account and by-key queries see merged rows only (they go through entry_index and
-// idempotency_index); sqlite_journal adds the unmerged tail, fetching its rows by pos.
+// idempotency_index, in the index file attached as `idx`); sqlite_journal adds the unmerged
+// tail, fetching its rows by pos from the log.
 #pragma once
 
 #include <cstddef>

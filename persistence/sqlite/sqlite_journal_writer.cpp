@@ -92,6 +92,15 @@ sqlite_connection open_for_writing(const std::string& path, const sqlite_options
   return connection;
 }
 
+// After the log is up to date: the index file names the log it indexes by the log's id.
+sqlite_connection open_index_for_writer(const std::string& path, const sqlite_options& options,
+                                        sqlite_connection& log) {
+  prepare_sqlite_index_file(path, log, options.busy_timeout_ms);
+  sqlite_connection connection(sqlite_index_path(path), SQLITE_OPEN_READWRITE);
+  sqlite3_busy_timeout(connection.get(), static_cast<int>(options.busy_timeout_ms));
+  return connection;
+}
+
 } // namespace
 
 sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqlite_options& options,
@@ -101,14 +110,17 @@ sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqli
     key_filter_keys_(options.idempotency_filter_keys),
     key_filter_keys_max_(options.idempotency_filter_keys_max),
     connection_(open_for_writing(path, options)),
+    index_connection_(open_index_for_writer(path, options, connection_)),
     tail_(tail),
     begin_(connection_.get(), "BEGIN IMMEDIATE"),
     commit_(connection_.get(), "COMMIT"),
     // Both are the last row of a rowid table: one step down the right edge of each B-tree.
     log_ends_(connection_.get(), "SELECT (SELECT coalesce(max(pos), 0) FROM entries),"
                                  " (SELECT coalesce(max(pos), 0) FROM idempotency)"),
-    indexed_last_seq_(connection_.get(), "SELECT max(seq) FROM entry_index WHERE account = ?1"),
-    indexed_key_(connection_.get(), "SELECT 1 FROM idempotency_index WHERE key = ?1"),
+    // On the index file, outside the append's transaction: an account the tail does not know
+    // has all its entries merged, and a key in the index is committed in the log.
+    indexed_last_seq_(index_connection_.get(), "SELECT max(seq) FROM entry_index WHERE account = ?1"),
+    indexed_key_(index_connection_.get(), "SELECT 1 FROM idempotency_index WHERE key = ?1"),
     key_at_(connection_.get(), "SELECT key FROM idempotency WHERE pos = ?1"),
     insert_entry_(connection_.get(), multi_row_insert(insert_entries_into, entry_columns, 1)),
     insert_entries_(connection_.get(), multi_row_insert(insert_entries_into, entry_columns, rows_per_insert)),
@@ -126,7 +138,7 @@ sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqli
     delete_leg_(connection_.get(), "DELETE FROM inflight_legs WHERE transfer_id = ?1") {
   load_tail();
   // After the schema is up to date: the merger's connection expects it.
-  merger_ = std::make_unique<sqlite_index_merger>(path, options, turn_);
+  merger_ = std::make_unique<sqlite_index_merger>(path, options);
   if (merger_->background())
     sqlite3_wal_hook(connection_.get(), on_wal_commit, merger_.get());
 }
@@ -137,16 +149,18 @@ sqlite_journal_writer::~sqlite_journal_writer() {
 }
 
 // What a crash between a batch's commit and the next merge leaves: rows past the merged
-// positions (some of them maybe indexed by chunks of a merge the crash cut short). Read, not
-// merged, so opening needs no write (and no write lock). One read transaction, so the tail and
-// the log ends describe the same moment.
+// positions (some of them maybe indexed by chunks of a merge the crash cut short), or, after
+// the index file was rebuilt, every row of the log. Read, not merged, so opening needs no
+// write (and no write lock). The merged positions are read first, then the log in one read
+// transaction (tail and log ends describe the same moment): a merge by another process in
+// between only leaves rows in both index and tail, which readers cope with.
 void sqlite_journal_writer::load_tail() {
   sqlite_statement entries(connection_.get(), "SELECT account, seq, pos FROM entries WHERE pos > ?1 ORDER BY pos");
   sqlite_statement keys(connection_.get(), "SELECT key, pos FROM idempotency WHERE pos > ?1 ORDER BY pos");
+  merged_known_ = read_merged_positions(index_connection_);
+  written_rows rows;
   connection_.execute("BEGIN", "begin reading the unmerged tail");
   try {
-    merged_known_ = read_merged_positions(connection_);
-    written_rows rows;
     entries.bind(1, merged_known_.entries);
     for (sqlite_statement_use use(entries); use->step();) {
       auto account = use->column_text(0);
@@ -163,21 +177,22 @@ void sqlite_journal_writer::load_tail() {
       use->step();
       log_ends_known_ = {use->column_int64(0), use->column_int64(1)};
     }
-    if (merged_known_.entries > log_ends_known_.entries || merged_known_.idempotency > log_ends_known_.idempotency)
-      throw journal_error("sqlite: corrupt journal_meta: the indexes reach past the end of the log");
-    // Sized for the unmerged keys too, so the next merge need not grow it at once.
-    std::unique_ptr<key_filter> merged_keys;
-    if (key_filter_keys_ > 0) {
-      key_filter_capacity_ = key_filter_capacity_for(static_cast<size_t>(log_ends_known_.idempotency));
-      merged_keys = read_merged_key_filter(connection_, key_filter_capacity_);
-    }
     connection_.execute("COMMIT", "end reading the unmerged tail");
-    tail_.add(rows.entries, rows.keys, log_ends_known_.entries);
-    tail_.set_merged_key_filter(std::move(merged_keys));
   } catch (...) {
     rollback();
     throw;
   }
+  if (merged_known_.entries > log_ends_known_.entries || merged_known_.idempotency > log_ends_known_.idempotency)
+    throw journal_error("sqlite: corrupt index_meta: the indexes reach past the end of the log");
+  // Sized for the unmerged keys too, so the next merge need not grow it. Read after the merged
+  // positions, so it holds at least every key they cover.
+  std::unique_ptr<key_filter> merged_keys;
+  if (key_filter_keys_ > 0) {
+    key_filter_capacity_ = key_filter_capacity_for(static_cast<size_t>(log_ends_known_.idempotency));
+    merged_keys = read_merged_key_filter(index_connection_, key_filter_capacity_);
+  }
+  tail_.add(rows.entries, rows.keys, log_ends_known_.entries);
+  tail_.set_merged_key_filter(std::move(merged_keys));
 }
 
 void sqlite_journal_writer::append(const append_batch& batch) {
@@ -188,17 +203,14 @@ void sqlite_journal_writer::append(const append_batch& batch) {
   if (tail_.entry_count() + tail_.key_count() >= unmerged_rows_max_ && merger_->running())
     take_finished_merge(merger_->wait());
   ++batch_mark_;
-  turn_.lock_for_append();
   try {
     begin_.run();
     write(batch);
     commit_.run();
   } catch (...) {
     rollback();
-    turn_.unlock();
     throw;
   }
-  turn_.unlock();
   // Only a committed batch reaches the tail; a failed one leaves at most the heads it read.
   publish();
   merge_if_due();
@@ -456,8 +468,13 @@ void sqlite_journal_writer::merge_if_due() {
   auto keys = static_cast<size_t>(log_ends_known_.idempotency - merged_known_.idempotency);
   if ((entries == 0 && keys == 0) || (entries < index_merge_rows_ && keys < index_merge_rows_))
     return;
-  requested_filter_capacity_ = regrown_filter_capacity(static_cast<size_t>(log_ends_known_.idempotency));
-  merger_->start(merged_known_, log_ends_known_, requested_filter_capacity_);
+  // At most unmerged_rows_max rows of each log a merge, so the merge that rebuilds an index
+  // file from position 0 holds a bounded number of rows in memory; the rest follow.
+  auto cap = static_cast<int64_t>(std::min<size_t>(unmerged_rows_max_, std::numeric_limits<int64_t>::max() / 2));
+  sqlite_log_positions up_to{std::min(log_ends_known_.entries, merged_known_.entries + cap),
+                             std::min(log_ends_known_.idempotency, merged_known_.idempotency + cap)};
+  requested_filter_capacity_ = regrown_filter_capacity(static_cast<size_t>(up_to.idempotency));
+  merger_->start(merged_known_, up_to, requested_filter_capacity_);
   if (!merger_->background())
     take_finished_merge(merger_->finished());
 }

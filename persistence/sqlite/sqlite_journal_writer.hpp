@@ -37,9 +37,11 @@ struct decimal_buffer {
 
 class sqlite_journal_writer {
 public:
-  // Opens (creating) the file, switches it to WAL, brings the schema up to date and loads the
-  // unmerged tail into `tail`, which must outlive the writer. Writes nothing to an
-  // up-to-date file, so a read-only user can open beside a running writer.
+  // Opens (creating) the file, switches it to WAL, brings the schema up to date, makes the
+  // index file usable (rebuilt from position 0 when missing or not this log's: see
+  // prepare_sqlite_index_file) and loads the unmerged tail into `tail`, which must outlive the
+  // writer. Writes nothing to an up-to-date file with a usable index file, so a read-only user
+  // can open beside a running writer.
   sqlite_journal_writer(const std::string& path, const sqlite_options& options, sqlite_journal_tail& tail);
   ~sqlite_journal_writer();
 
@@ -85,9 +87,9 @@ private:
   const size_t key_filter_keys_max_;
   size_t key_filter_capacity_ = 0;    // of the filter the tail holds now
   size_t requested_filter_capacity_ = 0;  // of the filter the merge in flight rebuilds (0: none)
-  sqlite_connection connection_;
+  sqlite_connection connection_;        // the log
+  sqlite_connection index_connection_;  // the index file, only read here (the merger writes it)
   sqlite_journal_tail& tail_;
-  sqlite_write_turn turn_;
   sqlite_statement begin_;
   sqlite_statement commit_;
   sqlite_statement log_ends_;

@@ -34,9 +34,9 @@ struct sqlite_options {
   // pays for it nor pauses for it) or right after the append that makes it due, on the
   // appending thread. The thread also runs the WAL checkpoints, so appends do not.
   bool index_merge_background = true;
-  // Index rows a merge writes per transaction: how long an append may wait behind a merge
-  // chunk (about a millisecond per thousand rows here). Only the last chunk makes the merge
-  // visible in journal_meta.
+  // Index rows a merge writes per transaction in the index file (which has its own write
+  // lock, so appends never wait for a chunk). Only the last chunk makes the merge visible in
+  // index_meta; a merge also takes at most unmerged_rows_max rows of each log.
   size_t index_merge_chunk_rows = 4'000;
   // A background merge falls behind when appends come faster than it indexes them; past
   // this many unmerged rows an append waits for the merge in flight, bounding the memory of

@@ -1,7 +1,11 @@
 #include "persistence/sqlite/sqlite_schema.hpp"
 
 #include <array>
+#include <filesystem>
 #include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 namespace ledgerflow {
 
@@ -15,7 +19,7 @@ namespace {
 // A snapshot row is replaced by a newer one: older ones can be rebuilt from the entries.
 // Step 1 had no secondary indexes (every read by primary key); step 2 keeps entries and
 // idempotency records in arrival order and indexes them apart, by a deferred merge.
-constexpr std::array<const char*, 2> migration_steps{{
+constexpr std::array<const char*, 3> migration_steps{{
   R"sql(
 CREATE TABLE entries (
   account TEXT NOT NULL,
@@ -124,6 +128,37 @@ INSERT INTO journal_meta (name, value) VALUES
   ('entry_index_merged_pos', (SELECT coalesce(max(pos), 0) FROM entries)),
   ('idempotency_index_merged_pos', (SELECT coalesce(max(pos), 0) FROM idempotency));
 )sql",
+  // Step 3: the indexes move to a file of their own (sqlite_index_path), written only by the
+  // merger, so appends and merges no longer share SQLite's write lock. The file is derived
+  // data: it is rebuilt from the log when missing or not this log's. log_id names this log
+  // (the index file records the id it was built from); the in-file indexes and their merged
+  // positions go, and the new index file is filled from position 0 by the merges.
+  R"sql(
+DROP TABLE entry_index;
+DROP TABLE idempotency_index;
+DELETE FROM journal_meta WHERE name IN ('entry_index_merged_pos', 'idempotency_index_merged_pos');
+INSERT INTO journal_meta (name, value) VALUES ('log_id', random());
+)sql",
+}};
+
+// The index file's own schema (sqlite_index_path). Not migrated: a file that is not exactly
+// this, at index_schema_version, is emptied and rebuilt from the log.
+constexpr int64_t index_schema_version = 1;
+constexpr std::array<std::pair<const char*, const char*>, 3> index_tables{{
+  {"entry_index", "CREATE TABLE entry_index (\n"
+                  "  account TEXT NOT NULL,\n"
+                  "  seq INTEGER NOT NULL,\n"
+                  "  pos INTEGER NOT NULL,\n"
+                  "  PRIMARY KEY (account, seq)\n"
+                  ") STRICT, WITHOUT ROWID"},
+  {"idempotency_index", "CREATE TABLE idempotency_index (\n"
+                        "  key TEXT NOT NULL PRIMARY KEY,\n"
+                        "  pos INTEGER NOT NULL\n"
+                        ") STRICT, WITHOUT ROWID"},
+  {"index_meta", "CREATE TABLE index_meta (\n"
+                 "  name TEXT NOT NULL PRIMARY KEY,\n"
+                 "  value INTEGER NOT NULL\n"
+                 ") STRICT, WITHOUT ROWID"},
 }};
 
 size_t stored_version(sqlite_connection& connection) {
@@ -178,6 +213,148 @@ void migrate_sqlite_schema(sqlite_connection& connection, size_t target_version)
     sqlite3_exec(connection.get(), "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+}
+
+std::string sqlite_index_path(const std::string& log_path) {
+  return log_path + "-index";
+}
+
+int64_t read_log_id(sqlite_connection& log) {
+  sqlite_statement query(log.get(), "SELECT value FROM journal_meta WHERE name = 'log_id'");
+  sqlite_statement_use use(query);
+  if (!use->step())
+    throw journal_error("sqlite: corrupt journal_meta: no row log_id");
+  return use->column_int64(0);
+}
+
+sqlite_log_positions read_log_ends(sqlite_connection& log) {
+  sqlite_statement query(log.get(), "SELECT (SELECT coalesce(max(pos), 0) FROM entries),"
+                                    " (SELECT coalesce(max(pos), 0) FROM idempotency)");
+  sqlite_statement_use use(query);
+  use->step();
+  return {use->column_int64(0), use->column_int64(1)};
+}
+
+sqlite_log_positions read_merged_positions(sqlite_connection& index) {
+  sqlite_statement read(index.get(), "SELECT value FROM index_meta WHERE name = ?1");
+  sqlite_log_positions positions;
+  for (auto [name, position] : {std::pair{sqlite_entries_merged_name, &positions.entries},
+                                std::pair{sqlite_idempotency_merged_name, &positions.idempotency}}) {
+    sqlite_statement_use use(read);
+    use->bind(1, name);
+    if (!use->step())
+      throw journal_error(std::string("sqlite: corrupt index_meta: no row ") + name);
+    *position = use->column_int64(0);
+  }
+  return positions;
+}
+
+namespace {
+
+void switch_index_to_wal(sqlite_connection& index) {
+  sqlite_statement pragma(index.get(), "PRAGMA journal_mode = WAL");
+  sqlite_statement_use use(pragma);
+  if (!use->step() || use->column_text(0) != "wal")
+    throw journal_error("sqlite: cannot switch the index file to WAL mode");
+}
+
+// Whether the index file is one this build wrote for this log, reaching no further than it.
+// The merged positions are read before the log's ends: a running writer (another process) only
+// ever merges rows it appended before, so read in this order they never look ahead wrongly.
+bool index_file_usable(sqlite_connection& index, sqlite_connection& log, int64_t log_id) {
+  try {
+    {
+      sqlite_statement version(index.get(), "PRAGMA user_version");
+      sqlite_statement_use use(version);
+      if (!use->step() || use->column_int64(0) != index_schema_version)
+        return false;
+    }
+    {
+      sqlite_statement tables(index.get(), "SELECT name, sql FROM sqlite_schema ORDER BY name");
+      sqlite_statement_use use(tables);
+      for (const auto& [name, sql] : index_tables) {
+        // sqlite_schema also lists the tables' automatic indexes (sqlite_autoindex_*); skip them.
+        bool found = false;
+        while (use->step()) {
+          if (use->column_text(0) == name) {
+            if (use->column_text(1) != sql)
+              return false;
+            found = true;
+            break;
+          }
+        }
+        if (!found)
+          return false;
+      }
+    }
+    {
+      sqlite_statement id(index.get(), "SELECT value FROM index_meta WHERE name = 'log_id'");
+      sqlite_statement_use use(id);
+      if (!use->step() || use->column_int64(0) != log_id)
+        return false;
+    }
+    auto merged = read_merged_positions(index);
+    auto ends = read_log_ends(log);
+    return merged.entries >= 0 && merged.idempotency >= 0 && merged.entries <= ends.entries
+           && merged.idempotency <= ends.idempotency;
+  } catch (const journal_error&) {
+    return false;
+  }
+}
+
+// Empties the file into a fresh index of this log reaching position 0.
+void reset_index_file(sqlite_connection& index, int64_t log_id) {
+  index.execute("BEGIN IMMEDIATE", "begin resetting the index file");
+  try {
+    sqlite_statement tables(index.get(), "SELECT name FROM sqlite_schema WHERE type = 'table'");
+    std::vector<std::string> names;
+    for (sqlite_statement_use use(tables); use->step();)
+      names.emplace_back(use->column_text(0));
+    for (const auto& name : names) {
+      if (name.rfind("sqlite_", 0) == 0)
+        continue;
+      auto drop = "DROP TABLE \"" + name + "\"";
+      index.execute(drop.c_str(), "drop a table of the index file");
+    }
+    for (const auto& table : index_tables)
+      index.execute(table.second, "create the index file's tables");
+    auto meta = "INSERT INTO index_meta (name, value) VALUES ('" + std::string(sqlite_entries_merged_name) + "', 0), ('"
+                + sqlite_idempotency_merged_name + "', 0), ('log_id', " + std::to_string(log_id) + ")";
+    index.execute(meta.c_str(), "initialise index_meta");
+    auto version = "PRAGMA user_version = " + std::to_string(index_schema_version);
+    index.execute(version.c_str(), "set the index file's version");
+    index.execute("COMMIT", "commit the reset index file");
+  } catch (...) {
+    sqlite3_exec(index.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+} // namespace
+
+bool prepare_sqlite_index_file(const std::string& log_path, sqlite_connection& log, uint32_t busy_timeout_ms) {
+  auto path = sqlite_index_path(log_path);
+  auto log_id = read_log_id(log);
+  try {
+    sqlite_connection index(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    sqlite3_busy_timeout(index.get(), static_cast<int>(busy_timeout_ms));
+    switch_index_to_wal(index);
+    if (index_file_usable(index, log, log_id))
+      return false;
+    reset_index_file(index, log_id);
+    return true;
+  } catch (const journal_error&) {
+    // Not a database at all (or one SQLite cannot read): start a new file.
+  }
+  for (auto suffix : {"", "-wal", "-shm"}) {
+    std::error_code ignored;
+    std::filesystem::remove(path + suffix, ignored);
+  }
+  sqlite_connection index(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite3_busy_timeout(index.get(), static_cast<int>(busy_timeout_ms));
+  switch_index_to_wal(index);
+  reset_index_file(index, log_id);
+  return true;
 }
 
 } // namespace ledgerflow

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -45,7 +47,7 @@ sqlite_options background_merging_every(size_t rows, size_t chunk_rows) {
 constexpr size_t never = 1'000'000'000;
 
 int64_t merged_entries(const std::filesystem::path& path) {
-  return std::stoll(test::query_text(path, "SELECT value FROM journal_meta WHERE name = 'entry_index_merged_pos'"));
+  return std::stoll(test::query_text(path, "SELECT value FROM index_meta WHERE name = 'entry_index_merged_pos'"));
 }
 
 int64_t logged_entries(const std::filesystem::path& path) {
@@ -270,7 +272,7 @@ TEST_CASE("opening an up-to-date journal takes no write lock, so a reader opens 
   sqlite3_close(writer);
 }
 
-TEST_CASE("a version 1 file is migrated to the append-only layout with every row merged") {
+TEST_CASE("a version 1 file is migrated to the append-only layout, its index file rebuilt from the log") {
   temp_directory directory;
   auto path = directory.path() / "journal.db";
   auto alice = samples::entries("user:alice", 1, 3);
@@ -304,7 +306,7 @@ TEST_CASE("a version 1 file is migrated to the append-only layout with every row
   REQUIRE(test::query_text(path, "PRAGMA user_version") == "1");
   auto ledger = sqlite_journal::open(path.string());
   CHECK(test::query_text(path, "PRAGMA user_version") == std::to_string(sqlite_schema_version()));
-  CHECK(merged_entries(path) == 3);
+  CHECK(merged_entries(path) == 0);  // the new index file starts empty: every row is in the tail
   CHECK(conformance::all_entries(*ledger, "user:alice") == alice);
   REQUIRE(ledger->find_idempotency("k1"));
   CHECK(*ledger->find_idempotency("k1") == samples::record("k1"));
@@ -672,7 +674,7 @@ TEST_CASE("keys sharing long prefixes, or prefixes of one another, are all found
   ledger->append(samples::batch_of(samples::entries("user:alice", 2, 1)));
   ledger->finish_index_merge();
   REQUIRE(ledger->healthy());
-  CHECK(test::query_text(path, "SELECT value FROM journal_meta WHERE name = 'idempotency_index_merged_pos'")
+  CHECK(test::query_text(path, "SELECT value FROM index_meta WHERE name = 'idempotency_index_merged_pos'")
         == std::to_string(records.size()));
   for (const auto& record : records) {
     CAPTURE(record.key);
@@ -682,4 +684,184 @@ TEST_CASE("keys sharing long prefixes, or prefixes of one another, are all found
   }
   CHECK_FALSE(ledger->find_idempotency(shared + "aaaaaaaa3"));
   CHECK_FALSE(ledger->find_idempotency(shared.substr(0, shared.size() - 1)));
+}
+
+// --- The index file (journal.db-index): derived data, rebuilt from the log when it is missing,
+// not this log's, or reaches past the log's end.
+
+namespace {
+
+// A journal of `rounds` batches over a few accounts, merged every `merge_rows` rows.
+void append_rounds(journal& ledger, expected_journal& expected, size_t rounds) {
+  const std::vector<std::vector<std::string>> shapes{
+    {"user:bob"}, {"user:alice", "user:bob"}, {"user:carol"}, {"system:fees", "user:alice"}};
+  for (size_t round = 0; round < rounds; ++round)
+    ledger.append(expected.next_batch(shapes[round % shapes.size()], 1 + round % 3));
+}
+
+void remove_index_file(const std::filesystem::path& path) {
+  for (auto suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(test::index_path(path).string() + suffix);
+}
+
+// Reads, duplicates refused (merged keys through the rebuilt filter too), and later merges
+// reaching the whole log.
+void check_rebuilt(const std::filesystem::path& path, expected_journal& expected) {
+  auto options = merging_every(7);
+  options.unmerged_rows_max = 7;  // the rebuild goes in merges of at most 7 rows a log
+  auto ledger = sqlite_journal::open(path.string(), options);
+  CHECK(merged_entries(path) == 0);
+  check_reads(*ledger, expected);
+  CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:alice", 1, 1))), journal_conflict);
+  append_batch repeat;
+  repeat.idempotency_records = {expected.records.front()};
+  CHECK_THROWS_AS(ledger->append(repeat), journal_conflict);
+  for (size_t round = 0; round < 20 && merged_entries(path) < logged_entries(path); ++round) {
+    append_rounds(*ledger, expected, 1);
+    check_reads(*ledger, expected);
+  }
+  CHECK(merged_entries(path) == logged_entries(path));
+  CHECK_THROWS_AS(ledger->append(repeat), journal_conflict);
+  ledger.reset();
+  check_reads(*sqlite_journal::open(path.string(), merging_every(never)), expected);
+}
+
+} // namespace
+
+TEST_CASE("the indexes live in their own file, and the log file holds none") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  expected_journal expected;
+  append_rounds(*sqlite_journal::open(path.string(), merging_every(5)), expected, 6);
+  REQUIRE(std::filesystem::exists(test::index_path(path)));
+  CHECK(test::query_text(path, "SELECT count(*) FROM main.sqlite_schema WHERE name LIKE '%_index'") == "0");
+  CHECK(test::query_text(path, "SELECT count(*) FROM main.journal_meta WHERE name LIKE '%merged_pos'") == "0");
+  CHECK(merged_entries(path) > 0);
+  CHECK(test::query_text(path, "SELECT count(*) FROM idx.entry_index") == std::to_string(merged_entries(path)));
+}
+
+TEST_CASE("an index file deleted between runs is rebuilt from the log, and every read stays right") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  expected_journal expected;
+  append_rounds(*sqlite_journal::open(path.string(), merging_every(5)), expected, 12);
+  REQUIRE(merged_entries(path) > 0);
+  remove_index_file(path);
+  check_rebuilt(path, expected);
+}
+
+TEST_CASE("an index file reaching past the log's end (restored from a longer run) is rebuilt") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto early = directory.path() / "early.db";
+  expected_journal expected;
+  {
+    auto ledger = sqlite_journal::open(path.string(), merging_every(5));
+    append_rounds(*ledger, expected, 4);
+  }
+  std::filesystem::copy_file(path, early);  // closed: the WAL is checkpointed into the file
+  auto expected_early = expected;
+  append_rounds(*sqlite_journal::open(path.string(), merging_every(5)), expected, 12);
+  REQUIRE(merged_entries(path) > std::stoll(test::query_text(early, "SELECT max(pos) FROM main.entries")));
+  // The early log beside the later index file: same log_id, but the index reaches past it.
+  std::filesystem::remove(test::index_path(early));
+  std::filesystem::copy_file(test::index_path(path), test::index_path(early));
+  check_rebuilt(early, expected_early);
+}
+
+TEST_CASE("an index file of another log, another version or no database at all is rebuilt") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto other = directory.path() / "other.db";
+  expected_journal expected;
+  append_rounds(*sqlite_journal::open(path.string(), merging_every(5)), expected, 8);
+  SUBCASE("another log's") {
+    expected_journal other_expected;
+    append_rounds(*sqlite_journal::open(other.string(), merging_every(5)), other_expected, 3);
+    remove_index_file(path);
+    std::filesystem::copy_file(test::index_path(other), test::index_path(path));
+  }
+  SUBCASE("another version") {
+    test::tamper(path, "PRAGMA idx.user_version = 99");
+  }
+  SUBCASE("a changed table") {
+    test::tamper(path, "DROP TABLE idx.idempotency_index; CREATE TABLE idx.idempotency_index (key TEXT, pos INTEGER)");
+  }
+  SUBCASE("not a database") {
+    remove_index_file(path);
+    std::ofstream(test::index_path(path)) << std::string(8192, 'x');
+  }
+  check_rebuilt(path, expected);
+}
+
+TEST_CASE("a version 2 file (indexes inside the log file) is migrated, its index file rebuilt") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto alice = samples::entries("user:alice", 1, 5);
+  auto bob = samples::entries("user:bob", 1, 2);
+  {
+    sqlite_connection connection(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    connection.execute("PRAGMA journal_mode = WAL", "switch to WAL");
+    migrate_sqlite_schema(connection, 2);  // the layout as release 2 left it
+    sqlite_statement insert(connection.get(),
+                            "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
+                            " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    std::vector<journal_entry> all = alice;
+    samples::add(all, bob);
+    for (const auto& entry : all) {
+      auto amount = to_decimal_string(entry.amount);
+      auto available_after = to_decimal_string(entry.available_after);
+      auto held_after = to_decimal_string(entry.held_after);
+      insert.bind(1, entry.account);
+      insert.bind(2, static_cast<int64_t>(entry.seq));
+      insert.bind(3, static_cast<int64_t>(entry.kind));
+      insert.bind(4, entry.bucket);
+      insert.bind(5, amount);
+      insert.bind(6, available_after);
+      insert.bind(7, held_after);
+      insert.bind(8, entry.cause_kind);
+      insert.bind(9, entry.cause_id);
+      insert.bind(10, entry.counterparty_account);
+      insert.bind(11, entry.counterparty_bucket);
+      insert.bind(12, entry.hold_id);
+      insert.bind(13, entry.timestamp_us);
+      insert.run();
+    }
+    auto k1 = samples::record("k1");
+    auto k2 = samples::record("k2");
+    for (const auto& record : {k1, k2}) {
+      sqlite_statement put(connection.get(),
+                           "INSERT INTO idempotency (key, request_hash, response, created_us) VALUES (?1, ?2, ?3, ?4)");
+      put.bind(1, record.key);
+      put.bind(2, record.request_hash);
+      put.bind(3, record.response);
+      put.bind(4, record.created_us);
+      put.run();
+    }
+    // Release 2 had merged alice's first 4 entries and k1 into the in-file indexes.
+    connection.execute("INSERT INTO entry_index SELECT account, seq, pos FROM entries WHERE pos <= 4;"
+                       "INSERT INTO idempotency_index SELECT key, pos FROM idempotency WHERE pos <= 1;"
+                       "UPDATE journal_meta SET value = 4 WHERE name = 'entry_index_merged_pos';"
+                       "UPDATE journal_meta SET value = 1 WHERE name = 'idempotency_index_merged_pos';",
+                       "merge as release 2 did");
+  }
+  REQUIRE(test::query_text(path, "PRAGMA user_version") == "2");
+  REQUIRE((!std::filesystem::exists(test::index_path(path)) || std::filesystem::file_size(test::index_path(path)) == 0));
+  auto ledger = sqlite_journal::open(path.string(), merging_every(4));
+  CHECK(test::query_text(path, "PRAGMA user_version") == std::to_string(sqlite_schema_version()));
+  CHECK(test::query_text(path, "SELECT count(*) FROM main.sqlite_schema WHERE name LIKE '%_index'") == "0");
+  CHECK(test::query_text(path, "SELECT count(*) FROM main.journal_meta WHERE name LIKE '%merged_pos'") == "0");
+  CHECK(merged_entries(path) == 0);
+  expected_journal expected;
+  expected.entries["user:alice"] = alice;
+  expected.entries["user:bob"] = bob;
+  expected.records = {samples::record("k1"), samples::record("k2")};
+  check_reads(*ledger, expected);
+  CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:alice", 5, 1))), journal_conflict);
+  ledger->append(expected.next_batch({"user:alice", "user:bob"}, 1));
+  CHECK(merged_entries(path) == logged_entries(path));
+  check_reads(*ledger, expected);
+  ledger.reset();
+  check_reads(*sqlite_journal::open(path.string(), merging_every(never)), expected);
 }
