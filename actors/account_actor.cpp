@@ -5,6 +5,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -30,7 +31,7 @@ struct account_state {
   void load();
   uint64_t durable_seq() const { return durable->seq.load(std::memory_order_acquire); }
   // `finished` is answered by the writer's finishers once the entries are durable.
-  void write(caf::event_based_actor* self, append_batch batch, std::optional<finished_transfer> finished = {});
+  void write(append_batch batch, std::optional<finished_transfer> finished = {});
   void on_durable();
   // Nothing owed to anyone and nothing on its way to disk: safe to stop.
   bool idle() const { return views_waiting.empty() && durable_seq() >= book.seq(); }
@@ -68,14 +69,16 @@ void account_state::load() {
   durable->seq.store(book.seq(), std::memory_order_release);
 }
 
-void account_state::write(caf::event_based_actor* self, append_batch batch, std::optional<finished_transfer> finished) {
+void account_state::write(append_batch batch, std::optional<finished_transfer> finished) {
   if (book.seq() >= last_snapshot_seq + context->config.snapshot_every_entries) {
     // The snapshot commits in the same transaction as the entries it includes.
     batch.snapshots.push_back(book.snapshot());
     last_snapshot_seq = book.seq();
   }
-  self->send(context->writer, append_atom::value,
-             write_request{std::move(batch), durable, book.seq(), std::move(finished), caf::actor{}});
+  // Anonymous: a sender reference would be released on the writer's thread, an atomic on
+  // this actor's control block there (a cache miss per request, ~5% of the writer's time).
+  caf::anon_send(context->writer, append_atom::value,
+                 write_request{std::move(batch), durable, book.seq(), std::move(finished), caf::actor{}});
 }
 
 void account_state::on_durable() {
@@ -122,7 +125,7 @@ void transfer_within(account_self* self, transfer_command& command) {
   append_batch batch;
   batch.idempotency_records.push_back(st.record_of(request.idempotency_key, command.request_hash, receipt));
   batch.entries = std::move(*moved);
-  st.write(self, std::move(batch), finished_transfer{std::move(request.idempotency_key), std::move(receipt)});
+  st.write(std::move(batch), finished_transfer{std::move(request.idempotency_key), std::move(receipt)});
 }
 
 void transfer_out(account_self* self, transfer_command& command) {
@@ -142,7 +145,7 @@ void transfer_out(account_self* self, transfer_command& command) {
   append_batch batch;
   batch.entries.push_back(std::move(*debited));
   batch.opened_legs.push_back(leg);
-  st.write(self, std::move(batch));
+  st.write(std::move(batch));
   // Sent after the write request, so the incoming leg's batch is never older than this one:
   // when both land in one batch the writer drops the in-flight marker, and the incoming
   // leg's durability (which ends the transfer) implies this leg's.
@@ -171,7 +174,7 @@ void credit_in(account_self* self, inflight_leg& leg) {
   batch.entries.push_back(std::move(*credited));
   batch.idempotency_records.push_back(st.record_of(leg.idempotency_key, leg.request_hash, receipt));
   batch.closed_transfer_ids.push_back(receipt.transfer_id);
-  st.write(self, std::move(batch), finished_transfer{std::move(leg.idempotency_key), std::move(receipt)});
+  st.write(std::move(batch), finished_transfer{std::move(leg.idempotency_key), std::move(receipt)});
 }
 
 void view_durable(account_self* self, view_request& request) {
