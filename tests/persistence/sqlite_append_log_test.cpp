@@ -26,6 +26,28 @@ using test::temp_directory;
 
 namespace {
 
+// Writes an entry row by hand with an INSERT whose parameters ?1..?13 follow the entries
+// table's columns after pos (files laid out as older releases left them).
+void insert_entry_row(sqlite_statement& insert, const journal_entry& entry) {
+  auto amount = to_decimal_string(entry.amount);
+  auto available_after = to_decimal_string(entry.available_after);
+  auto held_after = to_decimal_string(entry.held_after);
+  insert.bind(1, entry.account);
+  insert.bind(2, static_cast<int64_t>(entry.seq));
+  insert.bind(3, static_cast<int64_t>(entry.kind));
+  insert.bind(4, entry.bucket);
+  insert.bind(5, amount);
+  insert.bind(6, available_after);
+  insert.bind(7, held_after);
+  insert.bind(8, entry.cause_kind);
+  insert.bind(9, entry.cause_id);
+  insert.bind(10, entry.counterparty_account);
+  insert.bind(11, entry.counterparty_bucket);
+  insert.bind(12, entry.hold_id);
+  insert.bind(13, entry.timestamp_us);
+  insert.run();
+}
+
 // Merges on the appending thread, so each case sees a merge happen with the append that makes
 // it due; background_merging_every() is the default, threaded mode.
 sqlite_options merging_every(size_t rows) {
@@ -282,23 +304,7 @@ TEST_CASE("a version 1 file is migrated to the append-only layout, its index fil
     sqlite_statement insert(connection.get(),
                             "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     for (const auto& entry : alice) {
-      auto amount = to_decimal_string(entry.amount);
-      auto available_after = to_decimal_string(entry.available_after);
-      auto held_after = to_decimal_string(entry.held_after);
-      insert.bind(1, entry.account);
-      insert.bind(2, static_cast<int64_t>(entry.seq));
-      insert.bind(3, static_cast<int64_t>(entry.kind));
-      insert.bind(4, entry.bucket);
-      insert.bind(5, amount);
-      insert.bind(6, available_after);
-      insert.bind(7, held_after);
-      insert.bind(8, entry.cause_kind);
-      insert.bind(9, entry.cause_id);
-      insert.bind(10, entry.counterparty_account);
-      insert.bind(11, entry.counterparty_bucket);
-      insert.bind(12, entry.hold_id);
-      insert.bind(13, entry.timestamp_us);
-      insert.run();
+      insert_entry_row(insert, entry);
     }
     connection.execute("INSERT INTO idempotency VALUES ('k1', 'ab12k1', '{\"ok\":true}', 1700000000000123)",
                        "insert a version 1 record");
@@ -810,23 +816,7 @@ TEST_CASE("a version 2 file (indexes inside the log file) is migrated, its index
     std::vector<journal_entry> all = alice;
     samples::add(all, bob);
     for (const auto& entry : all) {
-      auto amount = to_decimal_string(entry.amount);
-      auto available_after = to_decimal_string(entry.available_after);
-      auto held_after = to_decimal_string(entry.held_after);
-      insert.bind(1, entry.account);
-      insert.bind(2, static_cast<int64_t>(entry.seq));
-      insert.bind(3, static_cast<int64_t>(entry.kind));
-      insert.bind(4, entry.bucket);
-      insert.bind(5, amount);
-      insert.bind(6, available_after);
-      insert.bind(7, held_after);
-      insert.bind(8, entry.cause_kind);
-      insert.bind(9, entry.cause_id);
-      insert.bind(10, entry.counterparty_account);
-      insert.bind(11, entry.counterparty_bucket);
-      insert.bind(12, entry.hold_id);
-      insert.bind(13, entry.timestamp_us);
-      insert.run();
+      insert_entry_row(insert, entry);
     }
     auto k1 = samples::record("k1");
     auto k2 = samples::record("k2");
