@@ -258,48 +258,58 @@ void switch_index_to_wal(sqlite_connection& index) {
     throw journal_error("sqlite: cannot switch the index file to WAL mode");
 }
 
+// Whether SQLite can read the file at all. Only a definite "not a database" or "malformed"
+// says no; any other failure (busy, I/O) is thrown, so a file another process is using is
+// never taken for garbage and replaced.
+bool file_is_a_database(sqlite_connection& index) {
+  auto code = sqlite3_exec(index.get(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+  if (code == SQLITE_OK)
+    return true;
+  if ((code & 0xff) == SQLITE_NOTADB || (code & 0xff) == SQLITE_CORRUPT)
+    return false;
+  throw_sqlite_error(index.get(), code, "read the index file");
+}
+
 // Whether the index file is one this build wrote for this log, reaching no further than it.
 // The merged positions are read before the log's ends: a running writer (another process) only
 // ever merges rows it appended before, so read in this order they never look ahead wrongly.
+// A read that fails is thrown, not taken for "unusable": resetting a file another process
+// uses (a `ledgerflow check` beside a running node) must never follow from a transient error.
 bool index_file_usable(sqlite_connection& index, sqlite_connection& log, int64_t log_id) {
-  try {
-    {
-      sqlite_statement version(index.get(), "PRAGMA user_version");
-      sqlite_statement_use use(version);
-      if (!use->step() || use->column_int64(0) != index_schema_version)
-        return false;
-    }
-    {
-      sqlite_statement tables(index.get(), "SELECT name, sql FROM sqlite_schema ORDER BY name");
-      sqlite_statement_use use(tables);
-      for (const auto& [name, sql] : index_tables) {
-        // sqlite_schema also lists the tables' automatic indexes (sqlite_autoindex_*); skip them.
-        bool found = false;
-        while (use->step()) {
-          if (use->column_text(0) == name) {
-            if (use->column_text(1) != sql)
-              return false;
-            found = true;
-            break;
-          }
-        }
-        if (!found)
-          return false;
-      }
-    }
-    {
-      sqlite_statement id(index.get(), "SELECT value FROM index_meta WHERE name = 'log_id'");
-      sqlite_statement_use use(id);
-      if (!use->step() || use->column_int64(0) != log_id)
-        return false;
-    }
-    auto merged = read_merged_positions(index);
-    auto ends = read_log_ends(log);
-    return merged.entries >= 0 && merged.idempotency >= 0 && merged.entries <= ends.entries
-           && merged.idempotency <= ends.idempotency;
-  } catch (const journal_error&) {
-    return false;
+  {
+    sqlite_statement version(index.get(), "PRAGMA user_version");
+    sqlite_statement_use use(version);
+    if (!use->step() || use->column_int64(0) != index_schema_version)
+      return false;
   }
+  {
+    sqlite_statement tables(index.get(), "SELECT name, sql FROM sqlite_schema ORDER BY name");
+    sqlite_statement_use use(tables);
+    for (const auto& [name, sql] : index_tables) {
+      // sqlite_schema also lists the tables' automatic indexes (sqlite_autoindex_*); skip them.
+      bool found = false;
+      while (use->step()) {
+        if (use->column_text(0) == name) {
+          if (use->column_text(1) != sql)
+            return false;
+          found = true;
+          break;
+        }
+      }
+      if (!found)
+        return false;
+    }
+  }
+  {
+    sqlite_statement id(index.get(), "SELECT value FROM index_meta WHERE name = 'log_id'");
+    sqlite_statement_use use(id);
+    if (!use->step() || use->column_int64(0) != log_id)
+      return false;
+  }
+  auto merged = read_merged_positions(index);
+  auto ends = read_log_ends(log);
+  return merged.entries >= 0 && merged.idempotency >= 0 && merged.entries <= ends.entries
+         && merged.idempotency <= ends.idempotency;
 }
 
 // Empties the file into a fresh index of this log reaching position 0.
@@ -335,17 +345,18 @@ void reset_index_file(sqlite_connection& index, int64_t log_id) {
 bool prepare_sqlite_index_file(const std::string& log_path, sqlite_connection& log, uint32_t busy_timeout_ms) {
   auto path = sqlite_index_path(log_path);
   auto log_id = read_log_id(log);
-  try {
+  {
     sqlite_connection index(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     sqlite3_busy_timeout(index.get(), static_cast<int>(busy_timeout_ms));
-    switch_index_to_wal(index);
-    if (index_file_usable(index, log, log_id))
-      return false;
-    reset_index_file(index, log_id);
-    return true;
-  } catch (const journal_error&) {
-    // Not a database at all (or one SQLite cannot read): start a new file.
+    if (file_is_a_database(index)) {
+      switch_index_to_wal(index);
+      if (index_file_usable(index, log, log_id))
+        return false;
+      reset_index_file(index, log_id);
+      return true;
+    }
   }
+  // Not a database at all, or a malformed one: start a new file.
   for (auto suffix : {"", "-wal", "-shm"}) {
     std::error_code ignored;
     std::filesystem::remove(path + suffix, ignored);
