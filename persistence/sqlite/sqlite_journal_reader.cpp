@@ -127,23 +127,20 @@ sqlite_journal_reader::sqlite_journal_reader(const std::string& path, const sqli
 
 std::vector<journal_entry> sqlite_journal_reader::read_entries(const std::string& account, uint64_t after_seq,
                                                                size_t limit, int64_t visible_up_to) {
-  read_entries_.bind(1, account);
-  read_entries_.bind(2, clamp_to_int64(after_seq));
-  read_entries_.bind(3, clamp_to_int64(limit));
-  read_entries_.bind(4, visible_up_to);
-  return collect_entries(read_entries_, limit);
+  return collect_entries(read_entries_, account, after_seq, limit, visible_up_to);
 }
 
 std::vector<journal_entry> sqlite_journal_reader::entries_after(const std::string& account, uint64_t seq,
                                                                 size_t limit, int64_t visible_up_to) {
-  entries_after_.bind(1, account);
-  entries_after_.bind(2, clamp_to_int64(seq));
-  entries_after_.bind(3, clamp_to_int64(limit));
-  entries_after_.bind(4, visible_up_to);
-  return collect_entries(entries_after_, limit);
+  return collect_entries(entries_after_, account, seq, limit, visible_up_to);
 }
 
-std::vector<journal_entry> sqlite_journal_reader::collect_entries(sqlite_statement& query, size_t limit) {
+std::vector<journal_entry> sqlite_journal_reader::collect_entries(sqlite_statement& query, const std::string& account,
+                                                                  uint64_t seq, size_t limit, int64_t visible_up_to) {
+  query.bind(1, account);
+  query.bind(2, clamp_to_int64(seq));
+  query.bind(3, clamp_to_int64(limit));
+  query.bind(4, visible_up_to);
   sqlite_statement_use use(query);
   std::vector<journal_entry> entries;
   entries.reserve(std::min(limit, reserve_entries_max));

@@ -45,7 +45,9 @@ public:
   void probe();
 
 private:
-  std::vector<journal_entry> collect_entries(sqlite_statement& query, size_t limit);
+  // Runs a query taking (account, seq, limit, visible_up_to) as ?1..?4 into entries.
+  std::vector<journal_entry> collect_entries(sqlite_statement& query, const std::string& account, uint64_t seq,
+                                             size_t limit, int64_t visible_up_to);
 
   sqlite_connection connection_;
   sqlite_statement read_entries_;

@@ -26,6 +26,28 @@ using test::temp_directory;
 
 namespace {
 
+// Appends a second copy of every entry row, behind the journal's back.
+constexpr const char* duplicate_every_entry =
+  "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
+  " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
+  " SELECT account, seq, kind, bucket, amount, available_after, held_after, cause_kind,"
+  " cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us FROM entries";
+
+// `append` makes a merge run into a duplicate: it must stop the journal with a merge failure,
+// not report a conflict of the batch it was given (that batch is already committed).
+template <class Append>
+void check_merge_stops_journal(sqlite_journal& ledger, Append append) {
+  try {
+    append();
+    FAIL("the merge should have refused the duplicate");
+  } catch (const journal_conflict&) {
+    FAIL("a failed merge is not a conflict of the batch: the batch is already committed");
+  } catch (const journal_error& failure) {
+    CHECK(std::string(failure.what()).find("merge") != std::string::npos);
+  }
+  CHECK_FALSE(ledger.healthy());
+}
+
 // Writes an entry row by hand with an INSERT whose parameters ?1..?13 follow the entries
 // table's columns after pos (files laid out as older releases left them).
 void insert_entry_row(sqlite_statement& insert, const journal_entry& entry) {
@@ -228,20 +250,9 @@ TEST_CASE("a duplicate that slipped past the checks stops the journal at the mer
   auto first = samples::batch_of(samples::entries("user:alice", 1, 1));
   sqlite_journal::open(path.string(), merging_every(1))->append(first);
   // A second copy of alice's seq 1, appended behind the journal's back while it was closed.
-  test::tamper(path, "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
-                     " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
-                     " SELECT account, seq, kind, bucket, amount, available_after, held_after, cause_kind,"
-                     " cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us FROM entries");
+  test::tamper(path, duplicate_every_entry);
   auto ledger = sqlite_journal::open(path.string(), merging_every(1));
-  try {
-    ledger->append(samples::batch_of(samples::entries("user:bob", 1, 1)));
-    FAIL("the merge should have refused the duplicate");
-  } catch (const journal_conflict&) {
-    FAIL("a failed merge is not a conflict of the batch: the batch is already committed");
-  } catch (const journal_error& failure) {
-    CHECK(std::string(failure.what()).find("merge") != std::string::npos);
-  }
-  CHECK_FALSE(ledger->healthy());
+  check_merge_stops_journal(*ledger, [&] { ledger->append(samples::batch_of(samples::entries("user:bob", 1, 1))); });
   CHECK(merged_entries(path) == 1);  // the merge rolled back whole
 }
 
@@ -472,22 +483,13 @@ TEST_CASE("a background merge that finds a duplicate stops the journal at the ne
   temp_directory directory;
   auto path = directory.path() / "journal.db";
   sqlite_journal::open(path.string(), merging_every(1))->append(samples::batch_of(samples::entries("user:alice", 1, 1)));
-  test::tamper(path, "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
-                     " cause_kind, cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us)"
-                     " SELECT account, seq, kind, bucket, amount, available_after, held_after, cause_kind,"
-                     " cause_id, counterparty_account, counterparty_bucket, hold_id, ts_us FROM entries");
+  test::tamper(path, duplicate_every_entry);
   auto ledger = sqlite_journal::open(path.string(), background_merging_every(1, 1));
   ledger->append(samples::batch_of(samples::entries("user:bob", 1, 1)));  // hands the merge over
-  try {
+  check_merge_stops_journal(*ledger, [&] {
     ledger->finish_index_merge();
     ledger->append(samples::batch_of(samples::entries("user:bob", 2, 1)));
-    FAIL("the merge should have refused the duplicate");
-  } catch (const journal_conflict&) {
-    FAIL("a failed merge is not a conflict of a batch");
-  } catch (const journal_error& failure) {
-    CHECK(std::string(failure.what()).find("merge") != std::string::npos);
-  }
-  CHECK_FALSE(ledger->healthy());
+  });
   CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:bob", 2, 1))), journal_error);
   CHECK(merged_entries(path) == 1);  // journal_meta never moved
 }
@@ -649,15 +651,8 @@ TEST_CASE("a duplicate amid many rows a statement stops the journal at the merge
     sqlite_journal::open(path.string(), merging_every(never))->append(expected.next_batch(accounts, 2));
     test::tamper(path, copy);
     auto ledger = sqlite_journal::open(path.string(), merging_every(1));
-    try {
-      ledger->append(samples::batch_of(samples::entries("user:newcomer", 1, 1)));
-      FAIL("the merge should have refused the duplicate");
-    } catch (const journal_conflict&) {
-      FAIL("a failed merge is not a conflict of the batch: the batch is already committed");
-    } catch (const journal_error& failure) {
-      CHECK(std::string(failure.what()).find("merge") != std::string::npos);
-    }
-    CHECK_FALSE(ledger->healthy());
+    check_merge_stops_journal(*ledger,
+                              [&] { ledger->append(samples::batch_of(samples::entries("user:newcomer", 1, 1))); });
     CHECK(merged_entries(path) == 0);  // the merge rolled back whole
   }
 }
