@@ -99,7 +99,6 @@ void writer_state::commit() {
   metrics->commit_ms.observe(elapsed_ms);
   metrics->recent_commit_ms.record(static_cast<float>(elapsed_ms));
   metrics->batch_entries.observe(static_cast<double>(entry_count));
-  metrics->recent_batch_entries.record(static_cast<float>(entry_count));
   metrics->batches_written.fetch_add(1, std::memory_order_relaxed);
   metrics->entries_written.fetch_add(entry_count, std::memory_order_relaxed);
   metrics->writer_queue_entries.fetch_sub(static_cast<int64_t>(entry_count), std::memory_order_relaxed);

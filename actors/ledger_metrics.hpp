@@ -60,7 +60,6 @@ struct ledger_metrics {
   histogram commit_ms{{0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096}};
 
   sample_ring recent_commit_ms;
-  sample_ring recent_batch_entries;
 
   std::string render() const;
 };

@@ -144,7 +144,6 @@ ledger_figures measure_ledger(const ledger_bench_options& options, const asset_r
     std::this_thread::sleep_for(std::chrono::duration<double>(options.warmup_s));
     auto metrics = service.metrics();
     metrics->recent_commit_ms.reset();
-    metrics->recent_batch_entries.reset();
     auto batches_before = metrics->batches_written.load();
     auto entries_before = metrics->entries_written.load();
     auto commit_ms_before = metrics->commit_ms.sum();
