@@ -1,14 +1,14 @@
 #include "protocols/transfer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
-#include <openssl/sha.h>
 
 #include "protocols/account_id.hpp"
 #include "protocols/bucket.hpp"
-#include "protocols/hex.hpp"
 #include "protocols/limits.hpp"
+#include "protocols/sha256.hpp"
 
 namespace ledgerflow {
 
@@ -43,17 +43,24 @@ std::string request_hash(const transfer_request& request) {
     canonical += '\n';
   }
   canonical += to_decimal_string(request.amount);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
-  return to_hex(digest, sizeof(digest));
+  return sha256_hex(canonical);
 }
 
 namespace {
 
-// Appends `text` as a JSON string. Ids and buckets are plain ASCII by validation, but the
-// escaping keeps the output valid whatever a field holds.
+bool needs_json_escape(char c) {
+  return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+}
+
+// Appends `text` as a JSON string. Ids and buckets are plain ASCII by validation, so the
+// common case copies the text whole; the escaping keeps the output valid whatever it holds.
 void append_json_string(std::string& out, const std::string& text) {
   out += '"';
+  if (std::none_of(text.begin(), text.end(), needs_json_escape)) {
+    out += text;
+    out += '"';
+    return;
+  }
   for (char c : text) {
     if (c == '"' || c == '\\') {
       out += '\\';
