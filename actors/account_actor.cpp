@@ -10,12 +10,14 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/message_types.hpp"
+#include "protocols/bucket.hpp"
 
 namespace ledgerflow {
 
 namespace {
 
 constexpr std::string_view transfer_cause = "transfer";
+constexpr std::string_view hold_cause = "hold";
 
 struct account_state {
   std::string id;
@@ -114,6 +116,17 @@ idempotency_record account_state::record_of(const std::string& key, const std::s
 
 using account_self = caf::stateful_actor<account_state>;
 
+// Writes entries that end a request in this account alone, with the request's idempotency
+// record; its caller is answered once they are durable.
+void write_finished(account_self* self, std::vector<journal_entry> entries, std::string key,
+                    const std::string& request_hash, transfer_receipt receipt) {
+  auto& st = self->state;
+  append_batch batch;
+  batch.idempotency_records.push_back(st.record_of(key, request_hash, receipt));
+  batch.entries = std::move(entries);
+  st.write(std::move(batch), finished_transfer{std::move(key), std::move(receipt)});
+}
+
 void transfer_within(account_self* self, transfer_command& command) {
   auto& st = self->state;
   auto& request = command.request;
@@ -122,10 +135,23 @@ void transfer_within(account_self* self, transfer_command& command) {
   if (!moved)
     return st.fail(request.idempotency_key, moved.error());
   auto receipt = st.receipt_of(command, (*moved)[0].seq, (*moved)[1].seq);
+  write_finished(self, std::move(*moved), std::move(request.idempotency_key), command.request_hash,
+                 std::move(receipt));
+}
+
+// Writes an outgoing leg's entries with its in-flight marker and hands the leg to the
+// incoming account, whose durable credit ends the transfer.
+void send_outgoing_leg(account_self* self, std::vector<journal_entry> entries, inflight_leg leg) {
+  auto& st = self->state;
   append_batch batch;
-  batch.idempotency_records.push_back(st.record_of(request.idempotency_key, command.request_hash, receipt));
-  batch.entries = std::move(*moved);
-  st.write(std::move(batch), finished_transfer{std::move(request.idempotency_key), std::move(receipt)});
+  batch.entries = std::move(entries);
+  batch.opened_legs.push_back(leg);
+  st.write(std::move(batch));
+  // Sent after the write request, so the incoming leg's batch is never older than this one:
+  // when both land in one batch the writer drops the in-flight marker, and the incoming
+  // leg's durability (which ends the transfer) implies this leg's.
+  auto to_account = leg.to_account;
+  st.context->accounts->send(to_account, caf::make_message(credit_atom::value, std::move(leg)), self->context());
 }
 
 void transfer_out(account_self* self, transfer_command& command) {
@@ -138,19 +164,15 @@ void transfer_out(account_self* self, transfer_command& command) {
                                counterparty{request.to_account, request.to_bucket}, command.timestamp_us);
   if (!debited)
     return st.fail(request.idempotency_key, debited.error());
-  inflight_leg leg{std::move(command.transfer_id), std::move(request.from_account), std::move(request.from_bucket),
-                   debited->seq, std::move(request.to_account), std::move(request.to_bucket),
-                   std::move(command.asset_code), request.amount, std::move(request.idempotency_key),
-                   std::move(command.request_hash), command.timestamp_us};
-  append_batch batch;
-  batch.entries.push_back(std::move(*debited));
-  batch.opened_legs.push_back(leg);
-  st.write(std::move(batch));
-  // Sent after the write request, so the incoming leg's batch is never older than this one:
-  // when both land in one batch the writer drops the in-flight marker, and the incoming
-  // leg's durability (which ends the transfer) implies this leg's.
-  auto to_account = leg.to_account;
-  st.context->accounts->send(to_account, caf::make_message(credit_atom::value, std::move(leg)), self->context());
+  auto seq = debited->seq;
+  std::vector<journal_entry> entries;
+  entries.push_back(std::move(*debited));
+  send_outgoing_leg(self, std::move(entries),
+                    inflight_leg{std::move(command.transfer_id), std::move(request.from_account),
+                                 std::move(request.from_bucket), seq, std::move(request.to_account),
+                                 std::move(request.to_bucket), std::move(command.asset_code), request.amount,
+                                 std::move(request.idempotency_key), std::move(command.request_hash),
+                                 command.timestamp_us});
 }
 
 void credit_in(account_self* self, inflight_leg& leg) {
@@ -175,6 +197,93 @@ void credit_in(account_self* self, inflight_leg& leg) {
   batch.idempotency_records.push_back(st.record_of(leg.idempotency_key, leg.request_hash, receipt));
   batch.closed_transfer_ids.push_back(receipt.transfer_id);
   st.write(std::move(batch), finished_transfer{std::move(leg.idempotency_key), std::move(receipt)});
+}
+
+// Writes the one entry of a hold or a release with its idempotency record; the receipt is
+// that entry's (see protocols/hold.hpp).
+void write_hold_entry(account_self* self, journal_entry entry, const std::string& hold_id, std::string asset_code,
+                      std::string key, const std::string& request_hash) {
+  transfer_receipt receipt{hold_id,      entry.account, entry.bucket,          entry.seq,    entry.account,
+                           entry.bucket, entry.seq,     std::move(asset_code), entry.amount, entry.timestamp_us};
+  std::vector<journal_entry> entries;
+  entries.push_back(std::move(entry));
+  write_finished(self, std::move(entries), std::move(key), request_hash, std::move(receipt));
+}
+
+struct found_hold {
+  const open_hold* hold = nullptr;
+  std::string asset_code;  // of the hold's bucket
+};
+
+// The open hold with this id and its asset (checked when the hold was placed), or why not.
+outcome<found_hold> find_open_hold(const account_state& st, const std::string& hold_id) {
+  const auto* hold = st.book.find_hold(hold_id);
+  if (hold == nullptr)
+    return make_error(error_code::not_found, "no open hold " + hold_id);
+  auto parsed = parse_bucket(hold->bucket, st.context->assets);
+  if (!parsed)
+    return make_error(error_code::internal, "hold " + hold_id + " is on a bucket the configuration no longer has: "
+                                              + parsed.error().message);
+  return found_hold{hold, parsed->asset_code};
+}
+
+void place_hold(account_self* self, hold_command& command) {
+  auto& st = self->state;
+  auto& request = command.request;
+  auto held = st.book.hold(request.bucket, request.amount, command.hold_id,
+                           entry_cause{std::string(hold_cause), command.hold_id}, command.timestamp_us);
+  if (!held)
+    return st.fail(request.idempotency_key, held.error());
+  write_hold_entry(self, std::move(*held), command.hold_id, std::move(command.asset_code),
+                   std::move(request.idempotency_key), command.request_hash);
+}
+
+void release_hold(account_self* self, release_command& command) {
+  auto& st = self->state;
+  auto& request = command.request;
+  auto found = find_open_hold(st, request.hold_id);
+  if (!found)
+    return st.fail(request.idempotency_key, found.error());
+  auto released = st.book.release(request.hold_id, entry_cause{std::string(hold_cause), request.hold_id},
+                                  command.timestamp_us);
+  if (!released)
+    return st.fail(request.idempotency_key, released.error());
+  write_hold_entry(self, std::move(*released), request.hold_id, std::move(found->asset_code),
+                   std::move(request.idempotency_key), command.request_hash);
+}
+
+void post_hold(account_self* self, post_command& command) {
+  auto& st = self->state;
+  auto& request = command.request;
+  auto found = find_open_hold(st, request.hold_id);
+  if (!found)
+    return st.fail(request.idempotency_key, found.error());
+  if (found->asset_code != command.asset_code)
+    return st.fail(request.idempotency_key,
+                   make_error(error_code::bad_request, "hold " + request.hold_id + " holds " + found->asset_code
+                                                         + ", not " + command.asset_code));
+  auto from_bucket = found->hold->bucket;  // the hold is gone once posted in full
+  entry_cause cause{std::string(transfer_cause), command.transfer_id};
+  if (request.to_account == request.account) {
+    auto entries = st.book.post_within(request.hold_id, request.amount, request.to_bucket, cause, command.timestamp_us);
+    if (!entries)
+      return st.fail(request.idempotency_key, entries.error());
+    transfer_receipt receipt{command.transfer_id, request.account,   from_bucket,       entries->front().seq,
+                             request.account,     request.to_bucket, entries->back().seq, std::move(command.asset_code),
+                             request.amount,      command.timestamp_us};
+    return write_finished(self, std::move(*entries), std::move(request.idempotency_key), command.request_hash,
+                          std::move(receipt));
+  }
+  auto entries = st.book.post(request.hold_id, request.amount, cause,
+                              counterparty{request.to_account, request.to_bucket}, command.timestamp_us);
+  if (!entries)
+    return st.fail(request.idempotency_key, entries.error());
+  auto seq = entries->front().seq;
+  send_outgoing_leg(self, std::move(*entries),
+                    inflight_leg{std::move(command.transfer_id), std::move(request.account), std::move(from_bucket),
+                                 seq, std::move(request.to_account), std::move(request.to_bucket),
+                                 std::move(command.asset_code), request.amount, std::move(request.idempotency_key),
+                                 std::move(command.request_hash), command.timestamp_us});
 }
 
 void view_durable(account_self* self, view_request& request) {
@@ -224,6 +333,24 @@ caf::behavior account_behavior(account_self* self, std::string account, ledger_c
       if (self->state.load_failure)
         return self->state.fail(command.request.idempotency_key, load_error());
       transfer_out(self, command);
+    },
+    [self, load_error](hold_atom, hold_command& command) {
+      ++self->state.commands_received;
+      if (self->state.load_failure)
+        return self->state.fail(command.request.idempotency_key, load_error());
+      place_hold(self, command);
+    },
+    [self, load_error](release_atom, release_command& command) {
+      ++self->state.commands_received;
+      if (self->state.load_failure)
+        return self->state.fail(command.request.idempotency_key, load_error());
+      release_hold(self, command);
+    },
+    [self, load_error](post_atom, post_command& command) {
+      ++self->state.commands_received;
+      if (self->state.load_failure)
+        return self->state.fail(command.request.idempotency_key, load_error());
+      post_hold(self, command);
     },
     [self](credit_atom, inflight_leg& leg) {
       ++self->state.commands_received;

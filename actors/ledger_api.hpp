@@ -8,6 +8,7 @@
 
 #include "protocols/account_book.hpp"
 #include "protocols/asset_registry.hpp"
+#include "protocols/hold.hpp"
 #include "protocols/journal_entry.hpp"
 #include "protocols/outcome.hpp"
 #include "protocols/transfer.hpp"
@@ -31,6 +32,12 @@ public:
   // (same key and payload: the first receipt; different payload: idempotency_mismatch).
   // Calls back only once both legs are durable.
   virtual void transfer(transfer_request request, callback<transfer_receipt> done) = 0;
+  // Sets money aside, frees it, or captures it as the outgoing leg of a transfer (see
+  // protocols/hold.hpp for the receipts). Idempotent by key like transfer; called back only
+  // once durable (a post: once both legs are).
+  virtual void hold(hold_request request, callback<transfer_receipt> done) = 0;
+  virtual void release(release_request request, callback<transfer_receipt> done) = 0;
+  virtual void post(post_request request, callback<transfer_receipt> done) = 0;
   virtual void get_account(std::string account, callback<account_view> done) = 0;
   virtual void get_entries(std::string account, uint64_t after_seq, size_t limit,
                            callback<std::vector<journal_entry>> done) = 0;

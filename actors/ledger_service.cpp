@@ -61,7 +61,7 @@ ledger_service::ledger_service(caf::actor_system& system, std::shared_ptr<journa
   unsigned char random[6];
   RAND_bytes(random, sizeof(random));
   // Random per process start, so ids stay unique across restarts without a counter on disk.
-  transfer_id_prefix_ = "tr_" + to_hex(random, sizeof(random)) + "_";
+  process_tag_ = to_hex(random, sizeof(random));
 }
 
 ledger_service::~ledger_service() {
@@ -143,34 +143,85 @@ void ledger_service::stop() {
   context_->guard->sweep_deadlines(std::numeric_limits<int64_t>::max());
 }
 
-// The prefix and 16 hex digits of a counter, written by hand: once per transfer, where
-// snprintf's format parsing cost more than the rest of building the id.
-std::string ledger_service::new_transfer_id() {
+// "<kind>_<process tag>_<16 hex digits of a counter>", written by hand: once per request,
+// where snprintf's format parsing cost more than the rest of building the id.
+std::string ledger_service::new_id(std::string_view kind) {
   static constexpr char digits[] = "0123456789abcdef";
   constexpr size_t counter_digits = 16;
-  auto counter = next_transfer_.fetch_add(1, std::memory_order_relaxed) + 1;
-  std::string id(transfer_id_prefix_.size() + counter_digits, '0');
-  std::copy(transfer_id_prefix_.begin(), transfer_id_prefix_.end(), id.begin());
+  auto counter = next_id_.fetch_add(1, std::memory_order_relaxed) + 1;
+  std::string id;
+  id.reserve(kind.size() + process_tag_.size() + 2 + counter_digits);
+  id += kind;
+  id += '_';
+  id += process_tag_;
+  id += '_';
+  id.append(counter_digits, '0');
   for (size_t digit = id.size(); counter != 0; counter >>= 4)
     id[--digit] = digits[counter & 0x0f];
   return id;
 }
 
-void ledger_service::transfer(transfer_request request, callback<transfer_receipt> done) {
-  if (!ready_)
-    return done(make_error(error_code::unavailable, "the ledger is not ready"));
-  std::string asset_code;
-  if (auto valid = validate_transfer(request, context_->assets, asset_code); !valid) {
-    context_->metrics->transfers_failed.fetch_add(1, std::memory_order_relaxed);
-    return done(valid.error());
+bool ledger_service::admissible(const status& valid, callback<transfer_receipt>& done) {
+  if (!ready_) {
+    done(make_error(error_code::unavailable, "the ledger is not ready"));
+    return false;
   }
+  if (!valid) {
+    context_->metrics->transfers_failed.fetch_add(1, std::memory_order_relaxed);
+    done(valid.error());
+    return false;
+  }
+  return true;
+}
+
+void ledger_service::transfer(transfer_request request, callback<transfer_receipt> done) {
+  std::string asset_code;
+  if (!admissible(validate_transfer(request, context_->assets, asset_code), done))
+    return;
   auto hash = request_hash(request);
   if (!context_->guard->begin(request.idempotency_key, hash, std::move(done)))
     return;  // a repeat: answered by the guard
   auto from_account = request.from_account;
-  transfer_command command{std::move(request), new_transfer_id(), std::move(hash), std::move(asset_code),
+  transfer_command command{std::move(request), new_id("tr"), std::move(hash), std::move(asset_code),
                            context_->time->now_us()};
   context_->accounts->send(from_account, caf::make_message(transfer_atom::value, std::move(command)));
+}
+
+void ledger_service::hold(hold_request request, callback<transfer_receipt> done) {
+  std::string asset_code;
+  if (!admissible(validate_hold(request, context_->assets, asset_code), done))
+    return;
+  auto hash = request_hash(request);
+  if (!context_->guard->begin(request.idempotency_key, hash, std::move(done)))
+    return;
+  auto account = request.account;
+  hold_command command{std::move(request), new_id("hd"), std::move(hash), std::move(asset_code),
+                       context_->time->now_us()};
+  context_->accounts->send(account, caf::make_message(hold_atom::value, std::move(command)));
+}
+
+void ledger_service::release(release_request request, callback<transfer_receipt> done) {
+  if (!admissible(validate_release(request), done))
+    return;
+  auto hash = request_hash(request);
+  if (!context_->guard->begin(request.idempotency_key, hash, std::move(done)))
+    return;
+  auto account = request.account;
+  release_command command{std::move(request), std::move(hash), context_->time->now_us()};
+  context_->accounts->send(account, caf::make_message(release_atom::value, std::move(command)));
+}
+
+void ledger_service::post(post_request request, callback<transfer_receipt> done) {
+  std::string asset_code;
+  if (!admissible(validate_post(request, context_->assets, asset_code), done))
+    return;
+  auto hash = request_hash(request);
+  if (!context_->guard->begin(request.idempotency_key, hash, std::move(done)))
+    return;
+  auto account = request.account;
+  post_command command{std::move(request), new_id("tr"), std::move(hash), std::move(asset_code),
+                       context_->time->now_us()};
+  context_->accounts->send(account, caf::make_message(post_atom::value, std::move(command)));
 }
 
 void ledger_service::get_account(std::string account, callback<account_view> done) {

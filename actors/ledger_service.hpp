@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -29,6 +30,9 @@ public:
   void stop();
 
   void transfer(transfer_request request, callback<transfer_receipt> done) override;
+  void hold(hold_request request, callback<transfer_receipt> done) override;
+  void release(release_request request, callback<transfer_receipt> done) override;
+  void post(post_request request, callback<transfer_receipt> done) override;
   void get_account(std::string account, callback<account_view> done) override;
   void get_entries(std::string account, uint64_t after_seq, size_t limit,
                    callback<std::vector<journal_entry>> done) override;
@@ -42,15 +46,18 @@ public:
 
 private:
   status recover_inflight_legs();
-  std::string new_transfer_id();
+  // Unique across restarts: the process tag is random per start.
+  std::string new_id(std::string_view kind);
+  // Answers `done` (not ready, or the request is invalid) and returns false, or returns true.
+  bool admissible(const status& valid, callback<transfer_receipt>& done);
 
   caf::actor_system& system_;
   std::shared_ptr<ledger_context> context_;
   std::vector<caf::actor> finishers_;
   caf::actor sweeper_;
   caf::actor reader_;
-  std::string transfer_id_prefix_;
-  std::atomic<uint64_t> next_transfer_{0};
+  std::string process_tag_;
+  std::atomic<uint64_t> next_id_{0};
   std::atomic<bool> ready_{false};
   bool started_ = false;
 };

@@ -30,6 +30,9 @@ using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
 using call_atom = caf::atom_constant<caf::atom("call")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
+using hold_atom = caf::atom_constant<caf::atom("hold")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using post_atom = caf::atom_constant<caf::atom("post")>;
 
 // How far an account's entries are durable. The writer advances it after each commit (a
 // store, not a message); the account actor reads it when it needs to know.
@@ -64,6 +67,30 @@ struct transfer_command {
   int64_t timestamp_us = 0;
 };
 
+// Validated hold requests on their way to the holder's actor; answered like a transfer, through
+// the idempotency guard under the request's key.
+struct hold_command {
+  hold_request request;
+  std::string hold_id;
+  std::string request_hash;
+  std::string asset_code;
+  int64_t timestamp_us = 0;
+};
+
+struct release_command {
+  release_request request;
+  std::string request_hash;
+  int64_t timestamp_us = 0;
+};
+
+struct post_command {
+  post_request request;
+  std::string transfer_id;
+  std::string request_hash;
+  std::string asset_code;  // of the destination bucket; must be the hold's
+  int64_t timestamp_us = 0;
+};
+
 // Durable balances of one account, for whoever asked (called once they are durable).
 struct view_request {
   std::function<void(outcome<account_view>)> done;
@@ -77,6 +104,9 @@ using durable_entries = std::shared_ptr<const std::vector<journal_entry>>;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::write_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::transfer_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::inflight_leg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::hold_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::release_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::post_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::view_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::durable_entries)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<ledgerflow::finished_transfer>)

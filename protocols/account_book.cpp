@@ -169,6 +169,35 @@ outcome<std::vector<journal_entry>> account_book::post(const std::string& hold_i
   return entries;
 }
 
+outcome<std::vector<journal_entry>> account_book::post_within(const std::string& hold_id, minor_units amount,
+                                                              const std::string& to_bucket, const entry_cause& cause,
+                                                              int64_t now_us) {
+  const auto* hold = find_hold(hold_id);
+  if (hold == nullptr)
+    return make_error(error_code::not_found, "no open hold " + hold_id);
+  if (hold->bucket == to_bucket)
+    return make_error(error_code::bad_request, "a hold is posted to another bucket; release it to free it");
+  if (auto ok = check_bucket_room(to_bucket); !ok)
+    return ok.error();
+  auto existing = balances_.find(to_bucket);
+  minor_units credited = 0;
+  if (existing != balances_.end() && !checked_add(existing->second.available, amount, credited))
+    return make_error(error_code::amount_invalid, "credit overflows the balance");
+  auto from_bucket = hold->bucket;  // the hold may be gone once posted
+  auto entries = post(hold_id, amount, cause, counterparty{account_, to_bucket}, now_us);
+  if (!entries)
+    return entries.error();
+  auto given = credit(to_bucket, amount, cause, counterparty{account_, from_bucket}, now_us);
+  assert(given);  // validated above
+  entries->push_back(std::move(*given));
+  return entries;
+}
+
+const open_hold* account_book::find_hold(const std::string& hold_id) const {
+  auto found = holds_.find(hold_id);
+  return found == holds_.end() ? nullptr : &found->second;
+}
+
 outcome<std::vector<journal_entry>> account_book::move(const std::string& from_bucket,
                                                        const std::string& to_bucket, minor_units amount,
                                                        const entry_cause& cause, int64_t now_us) {

@@ -78,6 +78,13 @@ public:
   // Captures `amount` of a hold as an outgoing leg; the rest of the hold is released.
   outcome<std::vector<journal_entry>> post(const std::string& hold_id, minor_units amount,
                                            const entry_cause& cause, const counterparty& to, int64_t now_us);
+  // Captures `amount` of a hold into another bucket of this account, as one atomic group:
+  // post (+ release of the rest) and credit.
+  outcome<std::vector<journal_entry>> post_within(const std::string& hold_id, minor_units amount,
+                                                  const std::string& to_bucket, const entry_cause& cause,
+                                                  int64_t now_us);
+  // The open hold with this id, or nullptr.
+  const open_hold* find_hold(const std::string& hold_id) const;
   // Moves money between two buckets of this account as one atomic group (debit + credit).
   outcome<std::vector<journal_entry>> move(const std::string& from_bucket, const std::string& to_bucket,
                                            minor_units amount, const entry_cause& cause, int64_t now_us);

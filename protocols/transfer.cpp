@@ -12,10 +12,15 @@
 
 namespace ledgerflow {
 
-status validate_transfer(const transfer_request& request, const asset_registry& assets, std::string& asset_code) {
-  auto key_size = request.idempotency_key.size();
-  if (key_size == 0 || key_size > limits::idempotency_key_length_max)
+status validate_idempotency_key(const std::string& key) {
+  if (key.empty() || key.size() > limits::idempotency_key_length_max)
     return make_error(error_code::bad_request, "idempotency_key must be 1 to 128 characters");
+  return done{};
+}
+
+status validate_transfer(const transfer_request& request, const asset_registry& assets, std::string& asset_code) {
+  if (auto valid = validate_idempotency_key(request.idempotency_key); !valid)
+    return valid;
   for (const auto* account : {&request.from_account, &request.to_account})
     if (auto parsed = parse_account_id(*account); !parsed)
       return parsed.error();

@@ -33,6 +33,9 @@ struct transfer_receipt {
   int64_t timestamp_us = 0;
 };
 
+// 1 to idempotency_key_length_max characters; every request from outside carries one.
+status validate_idempotency_key(const std::string& key);
+
 // Checks the key, ids, buckets, assets and the amount of a transfer; on success sets the
 // asset both buckets hold.
 status validate_transfer(const transfer_request& request, const asset_registry& assets, std::string& asset_code);

@@ -67,18 +67,39 @@ struct ledger_fixture {
     });
   }
 
+  outcome<transfer_receipt> hold(const std::string& key, const std::string& account, const std::string& bucket,
+                                 minor_units amount) {
+    return wait<transfer_receipt>(
+      [&](auto done) { ledger->hold(hold_request{key, account, bucket, amount}, std::move(done)); });
+  }
+
+  outcome<transfer_receipt> release(const std::string& key, const std::string& account, const std::string& hold_id) {
+    return wait<transfer_receipt>(
+      [&](auto done) { ledger->release(release_request{key, account, hold_id}, std::move(done)); });
+  }
+
+  outcome<transfer_receipt> post(const std::string& key, const std::string& account, const std::string& hold_id,
+                                 const std::string& to, const std::string& to_bucket, minor_units amount) {
+    return wait<transfer_receipt>([&](auto done) {
+      ledger->post(post_request{key, account, hold_id, to, to_bucket, amount}, std::move(done));
+    });
+  }
+
   outcome<account_view> account(const std::string& id) {
     return wait<account_view>([&](auto done) { ledger->get_account(id, std::move(done)); });
   }
 
-  minor_units available(const std::string& id, const std::string& bucket) {
+  bucket_balance balance(const std::string& id, const std::string& bucket) {
     auto view = account(id);
     REQUIRE(view);
-    for (const auto& balance : view->balances)
-      if (balance.bucket == bucket)
-        return balance.available;
-    return 0;
+    for (const auto& found : view->balances)
+      if (found.bucket == bucket)
+        return found;
+    return bucket_balance{bucket, 0, 0};
   }
+
+  minor_units available(const std::string& id, const std::string& bucket) { return balance(id, bucket).available; }
+  minor_units held(const std::string& id, const std::string& bucket) { return balance(id, bucket).held; }
 
   template <class T, class Call>
   outcome<T> wait(Call call) {

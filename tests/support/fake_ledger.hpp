@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -37,6 +38,9 @@ public:
   std::optional<transfer_request> last_transfer() const;
 
   void transfer(transfer_request request, callback<transfer_receipt> done) override;
+  void hold(hold_request request, callback<transfer_receipt> done) override;
+  void release(release_request request, callback<transfer_receipt> done) override;
+  void post(post_request request, callback<transfer_receipt> done) override;
   void get_account(std::string account, callback<account_view> done) override;
   void get_entries(std::string account, uint64_t after_seq, size_t limit,
                    callback<std::vector<journal_entry>> done) override;
@@ -51,6 +55,9 @@ private:
   };
 
   outcome<transfer_receipt> apply_transfer(const transfer_request& request);
+  // Runs `apply` once per key: a repeat gets the first result, another payload a mismatch.
+  outcome<transfer_receipt> once_per_key(const std::string& key, const std::string& hash,
+                                         const std::function<outcome<transfer_receipt>()>& apply);
   account_book& book_of(const std::string& account);
   void record(const journal_entry& entry);
   // Runs `answer` now, or keeps it while holding.
