@@ -68,7 +68,7 @@ http_response unauthorized_response(const error& failure) {
 } // namespace
 
 router::router(ledger_api& ledger, token_keys keys, const gateway_metrics& metrics, unix_seconds_clock clock)
-  : accounts_(ledger), transfers_(ledger), probes_(ledger, metrics), keys_(std::move(keys)), clock_(std::move(clock)) {
+  : accounts_(ledger), transfers_(ledger), holds_(ledger), probes_(ledger, metrics), keys_(std::move(keys)), clock_(std::move(clock)) {
   using m = http_method;
   routes_ = {
     {m::get, "/healthz", access::anyone, placement::any_listener, [this](route_context& c) { probes_.healthz(c); }},
@@ -80,6 +80,12 @@ router::router(ledger_api& ledger, token_keys keys, const gateway_metrics& metri
      [this](route_context& c) { accounts_.get_entries(c); }},
     {m::post, "/v1/transfers", access::admin_token, placement::any_listener,
      [this](route_context& c) { transfers_.post_transfer(c); }},
+    {m::post, "/v1/holds", access::admin_token, placement::any_listener,
+     [this](route_context& c) { holds_.post_hold(c); }},
+    {m::post, "/v1/holds/{id}/release", access::admin_token, placement::any_listener,
+     [this](route_context& c) { holds_.release_hold(c); }},
+    {m::post, "/v1/holds/{id}/post", access::admin_token, placement::any_listener,
+     [this](route_context& c) { holds_.post_to(c); }},
   };
 }
 

@@ -10,6 +10,7 @@
 #include "actors/ledger_api.hpp"
 #include "gateway/account_handlers.hpp"
 #include "gateway/gateway_metrics.hpp"
+#include "gateway/hold_handlers.hpp"
 #include "gateway/http_message.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/probe_handlers.hpp"
@@ -51,6 +52,7 @@ private:
 
   account_handlers accounts_;
   transfer_handlers transfers_;
+  hold_handlers holds_;
   probe_handlers probes_;
   token_keys keys_;
   unix_seconds_clock clock_;

@@ -122,6 +122,22 @@ outcome<json> transfer_receipt_json(const transfer_receipt& receipt, const asset
   };
 }
 
+outcome<json> hold_receipt_json(const transfer_receipt& receipt, std::string_view state, const asset_registry& assets) {
+  auto asset = assets.find(receipt.asset_code);
+  if (!asset)
+    return make_error(error_code::internal, "cannot render hold: asset \"" + receipt.asset_code + "\" is not configured");
+  return json{
+    {"hold_id", receipt.transfer_id},
+    {"account", receipt.from_account},
+    {"bucket", receipt.from_bucket},
+    {"amount", format_amount(receipt.amount, asset->decimals)},
+    {"asset", receipt.asset_code},
+    {"seq", receipt.from_seq},
+    {"state", state},
+    {"ts", format_timestamp(receipt.timestamp_us)},
+  };
+}
+
 outcome<json> balance_event_json(const journal_entry& entry, const asset_registry& assets) {
   auto decimals = bucket_decimals(entry.bucket, assets);
   if (!decimals)

@@ -43,6 +43,11 @@ outcome<nlohmann::json> journal_entry_json(const journal_entry& entry, const ass
 // {"transfer_id","from":{"account","bucket","seq"},"to":{...},"amount","asset","ts"}
 outcome<nlohmann::json> transfer_receipt_json(const transfer_receipt& receipt, const asset_registry& assets);
 
+// The receipt of a hold or a release (protocols/hold.hpp) with the state it left the hold in:
+// {"hold_id","account","bucket","amount","asset","seq","state":"held"|"released","ts"}
+outcome<nlohmann::json> hold_receipt_json(const transfer_receipt& receipt, std::string_view state,
+                                          const asset_registry& assets);
+
 // The WebSocket push for one durable change (API.md):
 // {"type":"balance","account","bucket","available","held","seq","cause":{"kind","id"},"ts"}
 outcome<nlohmann::json> balance_event_json(const journal_entry& entry, const asset_registry& assets);
