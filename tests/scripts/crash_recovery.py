@@ -1,5 +1,6 @@
-"""Crash recovery, end to end: kill -9 the real server in the middle of a transfer load, restart
-it, and prove that every acknowledged transfer is on disk and `ledgerflow check` passes.
+"""Crash recovery, end to end: kill -9 the real server in the middle of a load of transfers and
+of holds posted to another account, restart it, and prove that every acknowledged transfer and
+posted hold is on disk and `ledgerflow check` passes.
 
 Usage: crash_recovery.py LEDGERFLOW_BINARY [--rounds N]
 """
@@ -16,21 +17,44 @@ from lf_server import Server, request, transfer_body
 USERS = [f"user:crash{i}" for i in range(20)]
 
 
+HOLD_WORKERS = 2  # of the 8 load workers, these hold 0.02 and post 0.01 of it to another user
+
+
+def transfer_once(port, token, key, source, target):
+    """One transfer: its (path, body, receipt) when acknowledged, else None."""
+    body = transfer_body(key, source, target, "0.01")
+    status, reply = request(port, "POST", "/v1/transfers", token, body, timeout=5)
+    return ("/v1/transfers", body, reply) if status == 201 else None
+
+
+def hold_and_post_once(port, token, key, source, target):
+    """Holds 0.02 of `source` and posts 0.01 of it to `target`: the post's (path, body,
+    receipt) when both were acknowledged, else None."""
+    status, held = request(port, "POST", "/v1/holds", token, {
+        "idempotency_key": key + "-hold", "account": source, "bucket": "banking/USD", "amount": "0.02"}, timeout=5)
+    if status != 201:
+        return None
+    path = f"/v1/holds/{held['hold_id']}/post"
+    body = {"idempotency_key": key + "-post", "account": source,
+            "to": {"account": target, "bucket": "banking/USD"}, "amount": "0.01"}
+    status, reply = request(port, "POST", path, token, body, timeout=5)
+    return (path, body, reply) if status == 201 else None
+
+
 def load(port, token, acknowledged, stop, worker):
-    """Transfers between users until stopped; records every 201 it receives."""
+    """Transfers (or posted holds) between users until stopped; records every acknowledged one."""
     rng = random.Random(worker)
+    operation = hold_and_post_once if worker % 8 < HOLD_WORKERS else transfer_once
     n = 0
     while not stop.is_set():
         n += 1
         source, target = rng.sample(USERS, 2)
-        key = f"load-{worker}-{n}-{time.time_ns()}"
-        body = transfer_body(key, source, target, "0.01")
         try:
-            status, reply = request(port, "POST", "/v1/transfers", token, body, timeout=5)
+            done = operation(port, token, f"load-{worker}-{n}-{time.time_ns()}", source, target)
         except OSError:
             continue  # the server died under us: not acknowledged, so not owed
-        if status == 201:
-            acknowledged.append((body, reply))
+        if done:
+            acknowledged.append(done)
 
 
 def crash_round(server, token, round_index):
@@ -48,8 +72,8 @@ def crash_round(server, token, round_index):
 
 
 def verify(server, token, acknowledged):
-    for body, first in acknowledged:
-        status, again = request(server.port, "POST", "/v1/transfers", token, body)
+    for path, body, first in acknowledged:
+        status, again = request(server.port, "POST", path, token, body)
         if status != 201 or again["transfer_id"] != first["transfer_id"]:
             raise AssertionError(f"acknowledged transfer {first['transfer_id']} lost or changed: {status} {again}")
         for leg in ("from", "to"):
@@ -80,7 +104,9 @@ def main():
             server.start()
             verify(server, token, acknowledged)
             total += len(acknowledged)
-            print(f"round {round_index + 1}: {len(acknowledged)} acknowledged transfers all durable after kill -9")
+            posts = sum(1 for path, _, _ in acknowledged if path != "/v1/transfers")
+            print(f"round {round_index + 1}: {len(acknowledged)} acknowledged transfers ({posts} posted holds)"
+                  " all durable after kill -9")
         assert server.stop() == 0, "graceful stop failed"
         report = server.check()
         print(report.stdout)
