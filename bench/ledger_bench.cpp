@@ -15,6 +15,7 @@
 #include "actors/ledger_service.hpp"
 #include "bench/latency_stats.hpp"
 #include "bench/raw_sqlite_baseline.hpp"
+#include "bench/thread_cpu.hpp"
 #include "persistence/sqlite/sqlite_journal.hpp"
 
 namespace ledgerflow {
@@ -107,6 +108,10 @@ struct ledger_figures {
   uint64_t failed = 0;
   double batch_avg_transfers = 0;
   double writer_commit_share = 0;  // of wall time, the writer spent inside append (+ fsync)
+  thread_cpu_seconds cpu;          // used during the measured phase, by thread name
+  double cpu_seconds = 0;          // all threads
+  double elapsed_s = 0;            // of the measured phase
+  uint64_t completed = 0;          // transfers in it
 };
 
 ledger_figures measure_ledger(const ledger_bench_options& options, const asset_registry& assets,
@@ -147,11 +152,15 @@ ledger_figures measure_ledger(const ledger_bench_options& options, const asset_r
     auto batches_before = metrics->batches_written.load();
     auto entries_before = metrics->entries_written.load();
     auto commit_ms_before = metrics->commit_ms.sum();
+    auto cpu_before = sample_thread_cpu();
     run.measuring = true;
     auto started = steady::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(options.duration_s));
     run.measuring = false;
     auto elapsed = std::chrono::duration<double>(steady::now() - started).count();
+    figures.cpu = thread_cpu_between(cpu_before, sample_thread_cpu());
+    for (const auto& [name, seconds] : figures.cpu)
+      figures.cpu_seconds += seconds;
     auto batches = metrics->batches_written.load() - batches_before;
     auto entries = metrics->entries_written.load() - entries_before;
     figures.writer_commit_share = (metrics->commit_ms.sum() - commit_ms_before) / (elapsed * 1000.0);
@@ -161,7 +170,9 @@ ledger_figures measure_ledger(const ledger_bench_options& options, const asset_r
     std::vector<float> latencies_ms;
     for (auto& slot : slots)
       latencies_ms.insert(latencies_ms.end(), slot->latencies_ms.begin(), slot->latencies_ms.end());
-    figures.transfers_per_s = static_cast<double>(run.completed.load()) / elapsed;
+    figures.elapsed_s = elapsed;
+    figures.completed = run.completed.load();
+    figures.transfers_per_s = static_cast<double>(figures.completed) / elapsed;
     figures.failed = run.failed.load();
     figures.p50_ms = percentile(latencies_ms, 0.50);
     figures.p99_ms = percentile(latencies_ms, 0.99);
@@ -206,6 +217,16 @@ int run_ledger_bench(const ledger_bench_options& options, const asset_registry& 
       {"synchronous", std::string(to_string(sqlite.synchronous))},
       {"rows_per_transfer", 3},
     };
+    // Where a transfer's CPU went, per thread name: the CAF scheduler threads (caf.multiplexer:
+    // account actors, finishers and this bench's clients), the writer (caf.actor), the index
+    // merger (lf.merge).
+    auto transfers = static_cast<double>(figures.completed);
+    auto per_transfer_us = [&](double seconds) { return transfers > 0 ? seconds * 1e6 / transfers : 0.0; };
+    out["cpu_cores_busy"] = figures.elapsed_s > 0 ? figures.cpu_seconds / figures.elapsed_s : 0.0;
+    out["cpu_us_per_transfer"] = per_transfer_us(figures.cpu_seconds);
+    for (const auto& [name, seconds] : figures.cpu)
+      if (per_transfer_us(seconds) >= 0.05)
+        out["cpu_us_per_transfer_by_thread"][name] = per_transfer_us(seconds);
     std::cout << out.dump() << std::endl;
     return 0;
   } catch (const std::exception& failure) {

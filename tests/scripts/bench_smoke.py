@@ -31,6 +31,11 @@ def main():
         raise AssertionError(f"no transfers or failures: {last}")
     if not figures["p50_ms"] <= figures["p99_ms"] or figures["batch_avg"] < 1:
         raise AssertionError(f"figures are inconsistent: {last}")
+    by_thread = figures.get("cpu_us_per_transfer_by_thread", {})
+    if not figures.get("cpu_cores_busy", 0) > 0 or not figures.get("cpu_us_per_transfer", 0) > 0:
+        raise AssertionError(f"no CPU time measured: {last}")
+    if "caf.multiplexer" not in by_thread or sum(by_thread.values()) > figures["cpu_us_per_transfer"] * 1.001:
+        raise AssertionError(f"CPU by thread is missing the scheduler threads or exceeds the total: {last}")
     print("ok:", last)
     return 0
 
