@@ -265,6 +265,34 @@ def idempotency_cases(run, admin):
                transfer_body(FUNDING_KEY, "system:bank", "user:bob", "100.00"), 422, "idempotency_mismatch")
 
 
+def hold_cases(run, admin, alice):
+    """Bad hold requests; each would write an entry for user:alice if it got through."""
+    good = {"idempotency_key": "bad-input-e2e-hold", "account": "user:alice", "bucket": "banking/USD",
+            "amount": "1.00"}
+    hold = lambda name, body, status, code, token=admin: run.expect(name, "POST", "/v1/holds", token, body, status,
+                                                                     code)
+    hold("hold: malformed JSON", '{"idempotency_key": ', 400, "bad_request")
+    hold("hold: missing idempotency_key", without(good, "idempotency_key"), 400, "bad_request")
+    hold("hold: account is a number", with_changes(good, account=7), 400, "bad_request")
+    hold("hold: bad account id 'alice'", with_changes(good, account="alice"), 400, "account_invalid")
+    hold("hold: unknown asset banking/XYZ", with_changes(good, bucket="banking/XYZ"), 400, "unknown_asset")
+    for amount in ("1e5", "-3", "0.001", "0"):
+        hold(f"hold: amount {amount!r}", with_changes(good, amount=amount), 400, "amount_invalid")
+    hold("hold: more than available (100.01)", with_changes(good, amount="100.01"), 422, "insufficient_funds")
+    hold("hold: user token", good, 403, "forbidden", token=alice)
+    hold("hold: no token", good, 401, "unauthorized", token=None)
+    action = {"idempotency_key": "bad-input-e2e-hold-action", "account": "user:alice"}
+    run.expect("release: no such hold", "POST", "/v1/holds/hd_nope/release", admin, action, 404, "not_found")
+    run.expect("release: hold id of 129 characters", "POST", f"/v1/holds/{'h' * 129}/release", admin, action,
+               400, "bad_request")
+    post = dict(action, to={"account": "system:bank", "bucket": "banking/USD"}, amount="1.00")
+    run.expect("post: no such hold", "POST", "/v1/holds/hd_nope/post", admin, post, 404, "not_found")
+    run.expect("post: bad destination account", "POST", "/v1/holds/hd_nope/post", admin,
+               with_changes(post, to__account="bank"), 400, "account_invalid")
+    run.expect("post: amount '0.001'", "POST", "/v1/holds/hd_nope/post", admin, with_changes(post, amount="0.001"),
+               400, "amount_invalid")
+
+
 def entries_of(port, token, account):
     status, page = request(port, "GET", f"/v1/accounts/{account}/entries?after_seq=0&limit=1000", token)
     if status != 200:
@@ -318,6 +346,7 @@ def main():
         auth_cases(run, alice)
         routing_cases(run, admin, alice)
         idempotency_cases(run, admin)
+        hold_cases(run, admin, alice)
         verify_nothing_written(run, admin, funding)
 
         code = server.stop()
