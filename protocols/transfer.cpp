@@ -1,6 +1,7 @@
 #include "protocols/transfer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -81,6 +82,15 @@ void append_json_string(std::string& out, const std::string& text) {
   out += '"';
 }
 
+// Appends an integer's decimal digits without a temporary string (a 16-digit timestamp would
+// not fit std::to_string's short-string buffer).
+template <class Integer>
+void append_integer(std::string& out, Integer value) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+  out.append(digits, end);
+}
+
 } // namespace
 
 // Written by hand: it runs once per transfer on the hot path, where building an
@@ -97,19 +107,19 @@ std::string encode_receipt(const transfer_receipt& receipt) {
   out += ',';
   append_json_string(out, receipt.from_bucket);
   out += ',';
-  out += std::to_string(receipt.from_seq);
+  append_integer(out, receipt.from_seq);
   out += ',';
   append_json_string(out, receipt.to_account);
   out += ',';
   append_json_string(out, receipt.to_bucket);
   out += ',';
-  out += std::to_string(receipt.to_seq);
+  append_integer(out, receipt.to_seq);
   out += ',';
   append_json_string(out, receipt.asset_code);
   out += ',';
   append_json_string(out, to_decimal_string(receipt.amount));
   out += ',';
-  out += std::to_string(receipt.timestamp_us);
+  append_integer(out, receipt.timestamp_us);
   out += ']';
   return out;
 }
