@@ -98,7 +98,7 @@ void account_state::fail(const std::string& idempotency_key, error failure) cons
 
 account_view account_state::view() const {
   auto snapshot = book.snapshot();
-  return account_view{id, snapshot.seq, std::move(snapshot.balances)};
+  return account_view{id, snapshot.seq, std::move(snapshot.balances), std::move(snapshot.holds)};
 }
 
 transfer_receipt account_state::receipt_of(const transfer_command& command, uint64_t from_seq,

@@ -19,6 +19,7 @@ struct account_view {
   std::string id;
   uint64_t seq = 0;
   std::vector<bucket_balance> balances;  // sorted by bucket
+  std::vector<open_hold> holds;          // sorted by hold id
 };
 
 class ledger_api {

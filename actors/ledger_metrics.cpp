@@ -69,8 +69,8 @@ void render_value(std::string& out, const char* name, const char* type, const ch
 
 std::string ledger_metrics::render() const {
   std::string out;
-  render_value(out, "ledgerflow_transfers_ok_total", "counter", "Transfers acknowledged durable.", transfers_ok);
-  render_value(out, "ledgerflow_transfers_failed_total", "counter", "Transfers rejected or failed.", transfers_failed);
+  render_value(out, "ledgerflow_transfers_ok_total", "counter", "Ledger commands (transfers, holds, releases, posts) acknowledged durable.", transfers_ok);
+  render_value(out, "ledgerflow_transfers_failed_total", "counter", "Ledger commands (transfers, holds, releases, posts) rejected or failed.", transfers_failed);
   render_value(out, "ledgerflow_idempotent_replays_total", "counter", "Commands answered from an idempotency record.", idempotent_replays);
   render_value(out, "ledgerflow_journal_entries_total", "counter", "Journal entries made durable.", entries_written);
   render_value(out, "ledgerflow_journal_batches_total", "counter", "Group commits.", batches_written);

@@ -25,13 +25,26 @@ status check_readable(const route_context& context) {
 } // namespace
 
 void account_handlers::get_account(route_context& context) const {
+  answer_view(context, [](const account_view& view, const asset_registry& assets) {
+    return account_json(view.id, view.seq, view.balances, assets);
+  });
+}
+
+void account_handlers::get_holds(route_context& context) const {
+  answer_view(context, [](const account_view& view, const asset_registry& assets) {
+    return holds_json(view.id, view.seq, view.holds, assets);
+  });
+}
+
+void account_handlers::answer_view(route_context& context, view_renderer render) const {
   if (auto readable = check_readable(context); !readable)
     return context.respond(error_response(readable.error()));
   const auto& assets = ledger_.assets();
-  ledger_.get_account(context.path_param, [respond = std::move(context.respond), &assets](outcome<account_view> view) {
+  ledger_.get_account(context.path_param, [respond = std::move(context.respond), &assets,
+                                           render = std::move(render)](outcome<account_view> view) {
     if (!view)
       return respond(error_response(view.error()));
-    auto body = account_json(view->id, view->seq, view->balances, assets);
+    auto body = render(*view, assets);
     if (!body)
       return respond(error_response(body.error()));
     respond(json_response(200, *body));

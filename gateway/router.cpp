@@ -78,6 +78,8 @@ router::router(ledger_api& ledger, token_keys keys, const gateway_metrics& metri
      [this](route_context& c) { accounts_.get_account(c); }},
     {m::get, "/v1/accounts/{id}/entries", access::token, placement::any_listener,
      [this](route_context& c) { accounts_.get_entries(c); }},
+    {m::get, "/v1/accounts/{id}/holds", access::token, placement::any_listener,
+     [this](route_context& c) { accounts_.get_holds(c); }},
     {m::post, "/v1/transfers", access::admin_token, placement::any_listener,
      [this](route_context& c) { transfers_.post_transfer(c); }},
     {m::post, "/v1/holds", access::admin_token, placement::any_listener,

@@ -87,6 +87,19 @@ outcome<json> account_json(std::string_view id, uint64_t seq, const std::vector<
   return json{{"id", id}, {"seq", seq}, {"balances", std::move(rendered)}};
 }
 
+outcome<json> holds_json(std::string_view account, uint64_t seq, const std::vector<open_hold>& holds,
+                         const asset_registry& assets) {
+  auto rendered = json::array();
+  for (const auto& hold : holds) {
+    auto decimals = bucket_decimals(hold.bucket, assets);
+    if (!decimals)
+      return decimals.error();
+    rendered.push_back(
+      json{{"hold_id", hold.hold_id}, {"bucket", hold.bucket}, {"amount", format_amount(hold.amount, *decimals)}});
+  }
+  return json{{"account", account}, {"seq", seq}, {"holds", std::move(rendered)}};
+}
+
 outcome<json> journal_entry_json(const journal_entry& entry, const asset_registry& assets) {
   auto decimals = bucket_decimals(entry.bucket, assets);
   if (!decimals)

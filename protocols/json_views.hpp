@@ -32,6 +32,10 @@ outcome<int> bucket_decimals(std::string_view bucket_name, const asset_registry&
 // {"bucket","available","held"}
 outcome<nlohmann::json> balance_json(const bucket_balance& balance, const asset_registry& assets);
 
+// {"account","seq","holds":[{"hold_id","bucket","amount"}]}, as of the account's seq.
+outcome<nlohmann::json> holds_json(std::string_view account, uint64_t seq, const std::vector<open_hold>& holds,
+                                   const asset_registry& assets);
+
 // {"id","seq","balances":[...]}
 outcome<nlohmann::json> account_json(std::string_view id, uint64_t seq, const std::vector<bucket_balance>& balances,
                                      const asset_registry& assets);

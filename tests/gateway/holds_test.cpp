@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "tests/gateway/gateway_fixture.hpp"
 
 using namespace ledgerflow;
@@ -114,4 +116,26 @@ TEST_CASE_FIXTURE(gateway_fixture, "hold routes need an admin token") {
   auto anonymous = http_post(port(), "/v1/holds/h-1/release", R"({"idempotency_key":"k","account":"user:alice"})");
   CHECK(anonymous.status == 401);
   CHECK(alice_usd(*this)["held"] == "0.00");
+}
+
+TEST_CASE_FIXTURE(gateway_fixture, "the open holds of an account are listed for its owner and admins only") {
+  auto first = place_hold(*this, "hold-a");
+  auto second = place_hold(*this, "hold-b");
+  auto reply = http_get(port(), "/v1/accounts/user:alice/holds", alice_token);
+  REQUIRE_MESSAGE(reply.status == 200, reply.body);
+  auto body = reply.json();
+  CHECK(body["account"] == "user:alice");
+  REQUIRE(body["holds"].size() == 2);
+  std::set<std::string> listed{body["holds"][0]["hold_id"].get<std::string>(),
+                               body["holds"][1]["hold_id"].get<std::string>()};
+  CHECK(listed == std::set<std::string>{first, second});
+  CHECK(body["holds"][0]["bucket"] == "banking/USD");
+  CHECK(body["holds"][0]["amount"] == "40.00");
+  nlohmann::json release{{"idempotency_key", "release-a"}, {"account", "user:alice"}};
+  REQUIRE(http_post(port(), "/v1/holds/" + first + "/release", release.dump(), admin_token).status == 200);
+  auto after = http_get(port(), "/v1/accounts/user:alice/holds", admin_token).json();
+  REQUIRE(after["holds"].size() == 1);
+  CHECK(after["holds"][0]["hold_id"] == second);
+  CHECK(http_get(port(), "/v1/accounts/user:alice/holds", bob_token).status == 403);
+  CHECK(http_get(port(), "/v1/accounts/user:alice/holds").status == 401);
 }

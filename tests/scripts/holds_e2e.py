@@ -1,6 +1,7 @@
 """Holds end to end through the real binary: fund an account, hold part of it, post part of
 the hold to another account, release a second hold, repeat every key (same answers, money
-moved once), restart the server and repeat again, then stop it and run `ledgerflow check`.
+moved once), restart the server and repeat again, list the open holds, then stop it and run
+`ledgerflow check`.
 
 Usage: holds_e2e.py LEDGERFLOW_BINARY
 """
@@ -27,6 +28,12 @@ def balance(server, token, account, bucket="banking/USD"):
         if found["bucket"] == bucket:
             return found["available"], found["held"]
     return "0.00", "0.00"
+
+
+def open_holds(server, token):
+    status, body = request(server.port, "GET", "/v1/accounts/user:alice/holds", token)
+    expect(status == 200, f"GET holds: {status} {body}")
+    return body["holds"]
 
 
 def run_operations(server, token):
@@ -81,6 +88,14 @@ def main(binary):
         server.start()
         expect(run_operations(server, token) == first, "answers changed across a restart")
         check_balances(server, token)
+        expect(open_holds(server, token) == [], "posted and released holds are still listed")
+        status, third = request(server.port, "POST", "/v1/holds", token, {
+            "idempotency_key": "e2e-hold-3", "account": "user:alice", "bucket": "banking/USD", "amount": "5.00"})
+        expect(status == 201, f"third hold: {status} {third}")
+        listed = open_holds(server, token)
+        expect(listed == [{"hold_id": third["hold_id"], "bucket": "banking/USD", "amount": "5.00"}],
+               f"open holds: {listed}")
+        expect(balance(server, token, "user:alice") == ("49.50", "5.00"), "the third hold is not held")
         expect(server.stop() == 0, "server did not stop cleanly after the restart")
         checked = server.check()
         expect(checked.returncode == 0, f"check failed: {checked.stdout} {checked.stderr}")

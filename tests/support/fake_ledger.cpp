@@ -162,7 +162,7 @@ void fake_ledger::get_account(std::string account, callback<account_view> done) 
     auto found = books_.find(account);
     if (found != books_.end()) {
       auto snapshot = found->second.snapshot();
-      result = account_view{snapshot.account, snapshot.seq, snapshot.balances};
+      result = account_view{snapshot.account, snapshot.seq, snapshot.balances, snapshot.holds};
     }
   }
   answer_or_hold([done = std::move(done), result = std::move(result)] { done(result); });
