@@ -10,6 +10,8 @@ void add_bench_ledger_flags(CLI::App* command, bench_options& options) {
   command->add_option("--duration", options.duration_s, "measured seconds");
   command->add_option("--warmup", options.warmup_s, "unmeasured seconds before measuring");
   command->add_option("--raw-transfers", options.raw_rows_transfers, "transfers' rows for the raw SQLite ceiling");
+  command->add_option("--raw-runs", options.raw_runs, "raw SQLite runs; the fastest is the ceiling")
+    ->check(CLI::Range(size_t{1}, size_t{20}));
   command->add_option("--work-dir", options.work_dir, "where the benchmark's SQLite files go");
 }
 

@@ -193,10 +193,18 @@ int run_ledger_bench(const ledger_bench_options& options, const asset_registry& 
   try {
     std::filesystem::create_directories(options.work_dir);
     auto figures = measure_ledger(options, assets, ledger, sqlite);
-    std::cerr << "bench ledger: raw SQLite ceiling with " << options.raw_rows_transfers << " transfers' rows\n";
+    std::cerr << "bench ledger: raw SQLite ceiling with " << options.raw_rows_transfers << " transfers' rows, best of "
+              << options.raw_runs << "\n";
     auto batch = std::max<size_t>(1, static_cast<size_t>(figures.batch_avg_transfers + 0.5));
-    auto raw = measure_raw_sqlite(options.work_dir + "/bench-raw.db", options.raw_rows_transfers,
-                                  std::max<size_t>(batch, 1024), sqlite);
+    raw_sqlite_result raw;
+    std::vector<double> raw_transfers_per_s;
+    for (size_t run = 0; run < std::max<size_t>(1, options.raw_runs); ++run) {
+      auto measured = measure_raw_sqlite(options.work_dir + "/bench-raw.db", options.raw_rows_transfers,
+                                         std::max<size_t>(batch, 1024), sqlite);
+      raw_transfers_per_s.push_back(std::round(measured.transfers_per_s));
+      if (measured.transfers_per_s > raw.transfers_per_s)
+        raw = measured;
+    }
     nlohmann::json out{
       {"bench", "ledger"},
       {"transfers_per_s", std::round(figures.transfers_per_s)},
@@ -207,6 +215,7 @@ int run_ledger_bench(const ledger_bench_options& options, const asset_registry& 
       {"fsync_p99_ms", figures.fsync_p99_ms},
       {"raw_sqlite_rows_per_s", std::round(raw.rows_per_s)},
       {"raw_sqlite_transfers_per_s", std::round(raw.transfers_per_s)},
+      {"raw_sqlite_runs_transfers_per_s", raw_transfers_per_s},
       {"ratio_to_raw", figures.transfers_per_s / raw.transfers_per_s},
       {"failed", figures.failed},
       {"writer_commit_share", figures.writer_commit_share},

@@ -31,6 +31,9 @@ def main():
         raise AssertionError(f"no transfers or failures: {last}")
     if not figures["p50_ms"] <= figures["p99_ms"] or figures["batch_avg"] < 1:
         raise AssertionError(f"figures are inconsistent: {last}")
+    runs = figures.get("raw_sqlite_runs_transfers_per_s", [])
+    if len(runs) != 3 or figures["raw_sqlite_transfers_per_s"] != max(runs):
+        raise AssertionError(f"the raw ceiling must be the best of the 3 default raw runs: {last}")
     by_thread = figures.get("cpu_us_per_transfer_by_thread", {})
     if not figures.get("cpu_cores_busy", 0) > 0 or not figures.get("cpu_us_per_transfer", 0) > 0:
         raise AssertionError(f"no CPU time measured: {last}")
