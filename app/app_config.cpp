@@ -75,6 +75,7 @@ status load_config_file(const std::string& path, app_config& config) {
   read_key(table, "storage.sqlite.index_merge_background", config.sqlite.index_merge_background);
   read_size(table, "storage.sqlite.index_merge_chunk_rows", config.sqlite.index_merge_chunk_rows);
   read_size(table, "storage.sqlite.unmerged_rows_max", config.sqlite.unmerged_rows_max);
+  read_size(table, "storage.sqlite.cache_kib", config.sqlite.writer_cache_kib);
   std::string synchronous;
   read_key(table, "storage.sqlite.synchronous", synchronous);
   if (!synchronous.empty() && !sqlite_synchronous_from_string(synchronous, config.sqlite.synchronous))

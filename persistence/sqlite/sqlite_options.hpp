@@ -26,10 +26,13 @@ struct sqlite_options {
   // append starts merging them into the indexes. Larger means fewer, bigger merges (more rows
   // per touched index page) but more memory for the unmerged tail and a longer scan at open
   // (and, with index_merge_background off, a longer pause for the batch that runs the merge).
-  // Measured with merges on the appending thread (10,000 accounts, 1M transfers): 100k ~81k
-  // transfers/s, 200k ~85-90k with ~0.3-0.7 s merges, 800k ~97k with ~1.4 s merges. Each merge
-  // touches about one index page per account it covers.
-  size_t index_merge_rows = 200'000;
+  // Each merge touches about one index page per account it covers, so bigger merges put more
+  // rows on each page they write. Measured with the background merger (bench ledger, 10,000
+  // accounts, 2026-12-02, four alternated 10 s runs each): 200k 6.7 µs of merger CPU a
+  // transfer, 800k 3.8 (28.3 -> 25.3 µs a transfer in all, ~57k -> ~63k transfers/s); over
+  // 30 s runs 7.7 -> 5.7 (1.6M: 5.2). The cost: a tail of up to ~1M rows in memory (~50 MB)
+  // and as many rows to scan at open after a crash.
+  size_t index_merge_rows = 800'000;
   // Whether the merge runs on its own thread and connection (the append path then neither
   // pays for it nor pauses for it) or right after the append that makes it due, on the
   // appending thread. The thread also runs the WAL checkpoints, so appends do not.

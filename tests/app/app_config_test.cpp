@@ -42,6 +42,7 @@ index_merge_rows = 5000
 index_merge_background = false
 index_merge_chunk_rows = 250
 unmerged_rows_max = 90000
+cache_kib = 32768
 [assets]
 GBP = 2
 )");
@@ -57,6 +58,7 @@ GBP = 2
   CHECK_FALSE(config.sqlite.index_merge_background);
   CHECK(config.sqlite.index_merge_chunk_rows == 250);
   CHECK(config.sqlite.unmerged_rows_max == 90000);
+  CHECK(config.sqlite.writer_cache_kib == 32768);
   CHECK(config.assets.find("GBP")->decimals == 2);
 }
 
