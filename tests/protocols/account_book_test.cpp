@@ -98,3 +98,49 @@ TEST_CASE("replay rejects a gap in the sequence and a forged balance") {
   first.available_after = 999;
   CHECK_FALSE(forged.replay(first));
 }
+
+TEST_CASE("posting a hold within the account is post, release of the rest and credit, and replays") {
+  account_book book("user:dora");
+  REQUIRE(book.credit("banking/USD", 1000, test_cause, outside, 1));
+  REQUIRE(book.hold("banking/USD", 600, "h1", test_cause, 2));
+  REQUIRE(book.find_hold("h1") != nullptr);
+  CHECK(book.find_hold("h1")->amount == 600);
+  auto entries = book.post_within("h1", 450, "investing/USD", test_cause, 3);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 3);
+  CHECK((*entries)[0].kind == entry_kind::post);
+  CHECK((*entries)[1].kind == entry_kind::release);
+  CHECK((*entries)[1].amount == 150);
+  CHECK((*entries)[2].kind == entry_kind::credit);
+  CHECK((*entries)[2].counterparty_bucket == "banking/USD");
+  CHECK(book.find_hold("h1") == nullptr);
+  CHECK(book.balance("banking/USD").available == 550);
+  CHECK(book.balance("banking/USD").held == 0);
+  CHECK(book.balance("investing/USD").available == 450);
+  // The same entries replayed into a fresh book give the same state.
+  account_book replayed("user:dora");
+  REQUIRE(replayed.credit("banking/USD", 1000, test_cause, outside, 1));
+  REQUIRE(replayed.hold("banking/USD", 600, "h1", test_cause, 2));
+  for (const auto& entry : *entries)
+    REQUIRE(replayed.replay(entry));
+  CHECK(replayed.snapshot() == book.snapshot());
+}
+
+TEST_CASE("posting a hold within the account refuses its own bucket, an unknown hold and too much") {
+  account_book book("user:eve");
+  REQUIRE(book.credit("banking/USD", 100, test_cause, outside, 1));
+  REQUIRE(book.hold("banking/USD", 100, "h1", test_cause, 2));
+  auto own_bucket = book.post_within("h1", 10, "banking/USD", test_cause, 3);
+  REQUIRE_FALSE(own_bucket);
+  CHECK(own_bucket.error().code == error_code::bad_request);
+  auto unknown = book.post_within("nope", 10, "investing/USD", test_cause, 3);
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == error_code::not_found);
+  auto too_much = book.post_within("h1", 101, "investing/USD", test_cause, 3);
+  REQUIRE_FALSE(too_much);
+  CHECK(too_much.error().code == error_code::amount_invalid);
+  // Nothing was applied by the refusals.
+  CHECK(book.seq() == 2);
+  CHECK(book.balance("banking/USD").held == 100);
+  CHECK(book.find_hold("h1") != nullptr);
+}
