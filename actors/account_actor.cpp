@@ -327,31 +327,19 @@ caf::behavior account_behavior(account_self* self, std::string account, ledger_c
   auto load_error = [self]() {
     return make_error(error_code::internal, "account cannot be loaded: " + self->state.load_failure->message);
   };
+  // A keyed command from the registry: counted (passivation compares the count), and run by
+  // `handle` unless the account could not be loaded, which its caller is told under its key.
+  auto keyed = [self, load_error](auto& command, auto handle) {
+    ++self->state.commands_received;
+    if (self->state.load_failure)
+      return self->state.fail(command.request.idempotency_key, load_error());
+    handle(self, command);
+  };
   return {
-    [self, load_error](transfer_atom, transfer_command& command) {
-      ++self->state.commands_received;
-      if (self->state.load_failure)
-        return self->state.fail(command.request.idempotency_key, load_error());
-      transfer_out(self, command);
-    },
-    [self, load_error](hold_atom, hold_command& command) {
-      ++self->state.commands_received;
-      if (self->state.load_failure)
-        return self->state.fail(command.request.idempotency_key, load_error());
-      place_hold(self, command);
-    },
-    [self, load_error](release_atom, release_command& command) {
-      ++self->state.commands_received;
-      if (self->state.load_failure)
-        return self->state.fail(command.request.idempotency_key, load_error());
-      release_hold(self, command);
-    },
-    [self, load_error](post_atom, post_command& command) {
-      ++self->state.commands_received;
-      if (self->state.load_failure)
-        return self->state.fail(command.request.idempotency_key, load_error());
-      post_hold(self, command);
-    },
+    [keyed](transfer_atom, transfer_command& command) { keyed(command, transfer_out); },
+    [keyed](hold_atom, hold_command& command) { keyed(command, place_hold); },
+    [keyed](release_atom, release_command& command) { keyed(command, release_hold); },
+    [keyed](post_atom, post_command& command) { keyed(command, post_hold); },
     [self](credit_atom, inflight_leg& leg) {
       ++self->state.commands_received;
       credit_in(self, leg);
