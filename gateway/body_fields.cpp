@@ -29,12 +29,23 @@ outcome<std::string> idempotency_key_field(const json& body) {
   return key;
 }
 
+namespace {
+
+// The account id's shape, its error naming the field ("to.account: ...").
+status check_account_id(const std::string& account, const std::string& where) {
+  if (auto kind = parse_account_id(account); !kind)
+    return make_error(kind.error().code, where + "account: " + kind.error().message);
+  return done{};
+}
+
+} // namespace
+
 outcome<std::string> account_field(const json& object, const std::string& where) {
   auto account = string_field(object, "account", where);
   if (!account)
     return account;
-  if (auto kind = parse_account_id(*account); !kind)
-    return make_error(kind.error().code, where + "account: " + kind.error().message);
+  if (auto valid = check_account_id(*account, where); !valid)
+    return valid.error();
   return account;
 }
 
@@ -51,8 +62,9 @@ outcome<account_bucket> account_bucket_field(const json& body, const char* name,
   auto bucket_name = string_field(*found, "bucket", prefix);
   if (!bucket_name)
     return bucket_name.error();
-  if (auto kind = parse_account_id(*account); !kind)
-    return make_error(kind.error().code, prefix + "account: " + kind.error().message);
+  // Both strings are read before either is checked: a missing bucket is reported first.
+  if (auto valid = check_account_id(*account, prefix); !valid)
+    return valid.error();
   auto parsed_bucket = parse_bucket(*bucket_name, assets);
   if (!parsed_bucket)
     return make_error(parsed_bucket.error().code, prefix + "bucket: " + parsed_bucket.error().message);
