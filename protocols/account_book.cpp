@@ -41,12 +41,6 @@ bucket_balance account_book::balance(const std::string& bucket) const {
   return bucket_balance{bucket, found->second.available, found->second.held};
 }
 
-status account_book::check_amount(minor_units amount) const {
-  if (amount <= 0)
-    return make_error(error_code::amount_invalid, "amount must be greater than zero");
-  return done{};
-}
-
 status account_book::check_can_take(const balance_state& state, minor_units amount) const {
   minor_units after = 0;
   if (!checked_sub(state.available, amount, after))
@@ -79,7 +73,7 @@ journal_entry account_book::make_entry(entry_kind kind, const std::string& bucke
 outcome<journal_entry> account_book::credit(const std::string& bucket, minor_units amount,
                                             const entry_cause& cause, const counterparty& from,
                                             int64_t now_us) {
-  if (auto ok = check_amount(amount); !ok)
+  if (auto ok = check_positive_amount(amount); !ok)
     return ok.error();
   if (auto ok = check_bucket_room(bucket); !ok)
     return ok.error();
@@ -96,7 +90,7 @@ outcome<journal_entry> account_book::credit(const std::string& bucket, minor_uni
 outcome<journal_entry> account_book::debit(const std::string& bucket, minor_units amount,
                                            const entry_cause& cause, const counterparty& to,
                                            int64_t now_us) {
-  if (auto ok = check_amount(amount); !ok)
+  if (auto ok = check_positive_amount(amount); !ok)
     return ok.error();
   if (auto ok = check_bucket_room(bucket); !ok)
     return ok.error();
@@ -112,7 +106,7 @@ outcome<journal_entry> account_book::debit(const std::string& bucket, minor_unit
 outcome<journal_entry> account_book::hold(const std::string& bucket, minor_units amount,
                                           const std::string& hold_id, const entry_cause& cause,
                                           int64_t now_us) {
-  if (auto ok = check_amount(amount); !ok)
+  if (auto ok = check_positive_amount(amount); !ok)
     return ok.error();
   if (hold_id.empty() || hold_id.size() > limits::idempotency_key_length_max)
     return make_error(error_code::bad_request, "hold id must be 1 to 128 characters");
@@ -148,7 +142,7 @@ outcome<journal_entry> account_book::release(const std::string& hold_id, const e
 outcome<std::vector<journal_entry>> account_book::post(const std::string& hold_id, minor_units amount,
                                                        const entry_cause& cause, const counterparty& to,
                                                        int64_t now_us) {
-  if (auto ok = check_amount(amount); !ok)
+  if (auto ok = check_positive_amount(amount); !ok)
     return ok.error();
   auto found = holds_.find(hold_id);
   if (found == holds_.end())
@@ -203,7 +197,7 @@ outcome<std::vector<journal_entry>> account_book::move(const std::string& from_b
                                                        const entry_cause& cause, int64_t now_us) {
   if (from_bucket == to_bucket)
     return make_error(error_code::bad_request, "a transfer needs two different buckets");
-  if (auto ok = check_amount(amount); !ok)
+  if (auto ok = check_positive_amount(amount); !ok)
     return ok.error();
   if (balances_.count(from_bucket) == 0 || balances_.count(to_bucket) == 0) {
     auto new_buckets = (balances_.count(from_bucket) == 0) + (balances_.count(to_bucket) == 0);

@@ -99,7 +99,6 @@ private:
     minor_units held = 0;
   };
 
-  status check_amount(minor_units amount) const;
   status check_can_take(const balance_state& state, minor_units amount) const;
   status check_bucket_room(const std::string& bucket) const;
   journal_entry make_entry(entry_kind kind, const std::string& bucket, minor_units amount,

@@ -103,6 +103,12 @@ outcome<minor_units> parse_decimal_integer(std::string_view text) {
   return static_cast<minor_units>(value);
 }
 
+status check_positive_amount(minor_units amount) {
+  if (amount <= 0)
+    return make_error(error_code::amount_invalid, "amount must be greater than zero");
+  return done{};
+}
+
 bool checked_add(minor_units a, minor_units b, minor_units& result) {
   return !__builtin_add_overflow(a, b, &result);
 }

@@ -29,6 +29,9 @@ std::string to_decimal_string(minor_units value);
 outcome<minor_units> parse_decimal_integer(std::string_view text);
 
 // Overflow-checked arithmetic; false when the result does not fit.
+// A movement of money must move some: amount_invalid for zero or less.
+status check_positive_amount(minor_units amount);
+
 bool checked_add(minor_units a, minor_units b, minor_units& result);
 bool checked_sub(minor_units a, minor_units b, minor_units& result);
 

@@ -16,22 +16,6 @@ status validate_hold_id(const std::string& hold_id) {
   return done{};
 }
 
-status validate_amount(minor_units amount) {
-  if (amount <= 0)
-    return make_error(error_code::amount_invalid, "amount must be greater than zero");
-  return done{};
-}
-
-// The operation's name first, then its fields, each ended by a byte no field may contain.
-std::string canonical_of(std::initializer_list<const std::string*> fields) {
-  std::string canonical;
-  for (const auto* field : fields) {
-    canonical += *field;
-    canonical += '\n';
-  }
-  return canonical;
-}
-
 } // namespace
 
 status validate_hold(const hold_request& request, const asset_registry& assets, std::string& asset_code) {
@@ -42,7 +26,7 @@ status validate_hold(const hold_request& request, const asset_registry& assets, 
   auto held = parse_bucket(request.bucket, assets);
   if (!held)
     return held.error();
-  if (auto valid = validate_amount(request.amount); !valid)
+  if (auto valid = check_positive_amount(request.amount); !valid)
     return valid;
   asset_code = held->asset_code;
   return done{};
@@ -67,7 +51,7 @@ status validate_post(const post_request& request, const asset_registry& assets, 
   auto to = parse_bucket(request.to_bucket, assets);
   if (!to)
     return to.error();
-  if (auto valid = validate_amount(request.amount); !valid)
+  if (auto valid = check_positive_amount(request.amount); !valid)
     return valid;
   asset_code = to->asset_code;  // the account actor checks it against the hold's bucket
   return done{};
@@ -76,19 +60,19 @@ status validate_post(const post_request& request, const asset_registry& assets, 
 std::string request_hash(const hold_request& request) {
   static const std::string operation = "hold";
   auto amount = to_decimal_string(request.amount);
-  return sha256_hex(canonical_of({&operation, &request.account, &request.bucket, &amount}));
+  return sha256_hex(canonical_fields({&operation, &request.account, &request.bucket, &amount}));
 }
 
 std::string request_hash(const release_request& request) {
   static const std::string operation = "release";
-  return sha256_hex(canonical_of({&operation, &request.account, &request.hold_id}));
+  return sha256_hex(canonical_fields({&operation, &request.account, &request.hold_id}));
 }
 
 std::string request_hash(const post_request& request) {
   static const std::string operation = "post";
   auto amount = to_decimal_string(request.amount);
   return sha256_hex(
-    canonical_of({&operation, &request.account, &request.hold_id, &request.to_account, &request.to_bucket, &amount}));
+    canonical_fields({&operation, &request.account, &request.hold_id, &request.to_account, &request.to_bucket, &amount}));
 }
 
 } // namespace ledgerflow

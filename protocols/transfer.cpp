@@ -35,19 +35,26 @@ status validate_transfer(const transfer_request& request, const asset_registry& 
     return make_error(error_code::bad_request, "both buckets must hold the same asset");
   if (request.from_account == request.to_account && request.from_bucket == request.to_bucket)
     return make_error(error_code::bad_request, "a transfer needs two different buckets");
-  if (request.amount <= 0)
-    return make_error(error_code::amount_invalid, "amount must be greater than zero");
+  if (auto positive = check_positive_amount(request.amount); !positive)
+    return positive;
   asset_code = from->asset_code;
   return done{};
 }
 
-std::string request_hash(const transfer_request& request) {
-  // Fields are separated by a byte no field may contain, so no two requests collide by shifting.
+std::string canonical_fields(std::initializer_list<const std::string*> fields) {
   std::string canonical;
-  for (const auto* field : {&request.from_account, &request.from_bucket, &request.to_account, &request.to_bucket}) {
+  for (const auto* field : fields) {
     canonical += *field;
     canonical += '\n';
   }
+  return canonical;
+}
+
+std::string request_hash(const transfer_request& request) {
+  // Stored hashes are compared with new ones, so this form never changes: the amount last,
+  // with no end byte.
+  auto canonical =
+    canonical_fields({&request.from_account, &request.from_bucket, &request.to_account, &request.to_bucket});
   canonical += to_decimal_string(request.amount);
   return sha256_hex(canonical);
 }

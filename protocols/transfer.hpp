@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "protocols/amount.hpp"
@@ -39,6 +40,10 @@ status validate_idempotency_key(const std::string& key);
 // Checks the key, ids, buckets, assets and the amount of a transfer; on success sets the
 // asset both buckets hold.
 status validate_transfer(const transfer_request& request, const asset_registry& assets, std::string& asset_code);
+
+// The fields a request hash covers, each ended by '\n' (a byte no field may contain), so no
+// two requests collide by moving characters from one field to the next.
+std::string canonical_fields(std::initializer_list<const std::string*> fields);
 
 // Hex SHA-256 over the request's canonical fields (not the key): equal payloads, equal hash.
 std::string request_hash(const transfer_request& request);
