@@ -63,95 +63,85 @@ std::optional<transfer_request> fake_ledger::last_transfer() const {
 }
 
 void fake_ledger::transfer(transfer_request request, callback<transfer_receipt> done) {
-  outcome<transfer_receipt> result = make_error(error_code::internal, "not run");
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++transfer_calls_;
     last_transfer_ = request;
-    result = once_per_key(request.idempotency_key, request_hash(request), [&] { return apply_transfer(request); });
   }
-  answer_or_hold([done = std::move(done), result = std::move(result)] { done(result); });
+  answer_once_per_key(request.idempotency_key, request_hash(request), [&] { return apply_transfer(request); },
+                      std::move(done));
 }
 
 void fake_ledger::hold(hold_request request, callback<transfer_receipt> done) {
-  outcome<transfer_receipt> result = make_error(error_code::internal, "not run");
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    result = once_per_key(request.idempotency_key, request_hash(request), [&]() -> outcome<transfer_receipt> {
-      std::string asset_code;
-      if (auto valid = validate_hold(request, assets_, asset_code); !valid)
-        return valid.error();
-      auto id = "h-" + std::to_string(next_transfer_number_++);
-      auto held = book_of(request.account).hold(request.bucket, request.amount, id, {"hold", id}, clock_us_ += 1'000);
-      if (!held)
-        return held.error();
-      record(*held);
-      return transfer_receipt{id, request.account, request.bucket, held->seq, request.account, request.bucket,
-                              held->seq, asset_code, request.amount, clock_us_};
-    });
-  }
-  answer_or_hold([done = std::move(done), result = std::move(result)] { done(result); });
+  answer_once_per_key(request.idempotency_key, request_hash(request), [&]() -> outcome<transfer_receipt> {
+    std::string asset_code;
+    if (auto valid = validate_hold(request, assets_, asset_code); !valid)
+      return valid.error();
+    auto id = "h-" + std::to_string(next_transfer_number_++);
+    auto held = book_of(request.account).hold(request.bucket, request.amount, id, {"hold", id}, clock_us_ += 1'000);
+    if (!held)
+      return held.error();
+    record(*held);
+    return transfer_receipt{id, request.account, request.bucket, held->seq, request.account, request.bucket,
+                            held->seq, asset_code, request.amount, clock_us_};
+  }, std::move(done));
 }
 
 void fake_ledger::release(release_request request, callback<transfer_receipt> done) {
-  outcome<transfer_receipt> result = make_error(error_code::internal, "not run");
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    result = once_per_key(request.idempotency_key, request_hash(request), [&]() -> outcome<transfer_receipt> {
-      auto released = book_of(request.account).release(request.hold_id, {"hold", request.hold_id}, clock_us_ += 1'000);
-      if (!released)
-        return released.error();
-      record(*released);
-      auto asset = parse_bucket(released->bucket, assets_);
-      return transfer_receipt{request.hold_id, request.account, released->bucket, released->seq, request.account,
-                              released->bucket, released->seq, asset ? asset->asset_code : "", released->amount,
-                              clock_us_};
-    });
-  }
-  answer_or_hold([done = std::move(done), result = std::move(result)] { done(result); });
+  answer_once_per_key(request.idempotency_key, request_hash(request), [&]() -> outcome<transfer_receipt> {
+    auto released = book_of(request.account).release(request.hold_id, {"hold", request.hold_id}, clock_us_ += 1'000);
+    if (!released)
+      return released.error();
+    record(*released);
+    auto asset = parse_bucket(released->bucket, assets_);
+    return transfer_receipt{request.hold_id, request.account, released->bucket, released->seq, request.account,
+                            released->bucket, released->seq, asset ? asset->asset_code : "", released->amount,
+                            clock_us_};
+  }, std::move(done));
 }
 
 void fake_ledger::post(post_request request, callback<transfer_receipt> done) {
+  answer_once_per_key(request.idempotency_key, request_hash(request), [&]() -> outcome<transfer_receipt> {
+    std::string asset_code;
+    if (auto valid = validate_post(request, assets_, asset_code); !valid)
+      return valid.error();
+    auto id = "t-" + std::to_string(next_transfer_number_++);
+    entry_cause cause{"transfer", id};
+    auto posted = book_of(request.account)
+                    .post(request.hold_id, request.amount, cause, {request.to_account, request.to_bucket},
+                          clock_us_ += 1'000);
+    if (!posted)
+      return posted.error();
+    for (const auto& entry : *posted)
+      record(entry);
+    auto credit = book_of(request.to_account)
+                    .credit(request.to_bucket, request.amount, cause,
+                            {request.account, posted->front().bucket}, clock_us_);
+    if (!credit)
+      return credit.error();  // a fake: the post stays, tests do not reach this
+    record(*credit);
+    return transfer_receipt{id, request.account, posted->front().bucket, posted->front().seq, request.to_account,
+                            request.to_bucket, credit->seq, asset_code, request.amount, clock_us_};
+  }, std::move(done));
+}
+
+void fake_ledger::answer_once_per_key(const std::string& key, const std::string& hash,
+                                      const std::function<outcome<transfer_receipt>()>& apply,
+                                      callback<transfer_receipt> done) {
   outcome<transfer_receipt> result = make_error(error_code::internal, "not run");
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    result = once_per_key(request.idempotency_key, request_hash(request), [&]() -> outcome<transfer_receipt> {
-      std::string asset_code;
-      if (auto valid = validate_post(request, assets_, asset_code); !valid)
-        return valid.error();
-      auto id = "t-" + std::to_string(next_transfer_number_++);
-      entry_cause cause{"transfer", id};
-      auto posted = book_of(request.account)
-                      .post(request.hold_id, request.amount, cause, {request.to_account, request.to_bucket},
-                            clock_us_ += 1'000);
-      if (!posted)
-        return posted.error();
-      for (const auto& entry : *posted)
-        record(entry);
-      auto credit = book_of(request.to_account)
-                      .credit(request.to_bucket, request.amount, cause,
-                              {request.account, posted->front().bucket}, clock_us_);
-      if (!credit)
-        return credit.error();  // a fake: the post stays, tests do not reach this
-      record(*credit);
-      return transfer_receipt{id, request.account, posted->front().bucket, posted->front().seq, request.to_account,
-                              request.to_bucket, credit->seq, asset_code, request.amount, clock_us_};
-    });
+    auto found = idempotency_.find(key);
+    if (found == idempotency_.end()) {
+      result = apply();
+      idempotency_.emplace(key, idempotency_record{hash, result});
+    } else if (found->second.request_hash == hash) {
+      result = found->second.result;
+    } else {
+      result = make_error(error_code::idempotency_mismatch, "idempotency key reused with a different request");
+    }
   }
   answer_or_hold([done = std::move(done), result = std::move(result)] { done(result); });
-}
-
-outcome<transfer_receipt> fake_ledger::once_per_key(const std::string& key, const std::string& hash,
-                                                    const std::function<outcome<transfer_receipt>()>& apply) {
-  auto found = idempotency_.find(key);
-  if (found == idempotency_.end()) {
-    auto result = apply();
-    idempotency_.emplace(key, idempotency_record{hash, result});
-    return result;
-  }
-  if (found->second.request_hash == hash)
-    return found->second.result;
-  return make_error(error_code::idempotency_mismatch, "idempotency key reused with a different request");
 }
 
 void fake_ledger::get_account(std::string account, callback<account_view> done) {

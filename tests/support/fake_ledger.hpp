@@ -55,9 +55,10 @@ private:
   };
 
   outcome<transfer_receipt> apply_transfer(const transfer_request& request);
-  // Runs `apply` once per key: a repeat gets the first result, another payload a mismatch.
-  outcome<transfer_receipt> once_per_key(const std::string& key, const std::string& hash,
-                                         const std::function<outcome<transfer_receipt>()>& apply);
+  // Runs `apply` (under the lock) once per key: a repeat gets the first result, another
+  // payload a mismatch; then answers `done`, or keeps the answer while holding.
+  void answer_once_per_key(const std::string& key, const std::string& hash,
+                           const std::function<outcome<transfer_receipt>()>& apply, callback<transfer_receipt> done);
   account_book& book_of(const std::string& account);
   void record(const journal_entry& entry);
   // Runs `answer` now, or keeps it while holding.
