@@ -50,12 +50,15 @@ sqlite_connection open_for_merging(const std::string& log_path, const sqlite_opt
   return connection;
 }
 
-// The log, read back by pos for each merge; read-write only so that it can checkpoint the
-// log's WAL for the appends (it writes no row).
+// The log, opened read-write only so that the merger can checkpoint its WAL for the appends
+// (it writes no row).
 sqlite_connection open_log_for_merging(const std::string& log_path, const sqlite_options& options) {
   sqlite_connection connection(log_path, SQLITE_OPEN_READWRITE);
   sqlite3_busy_timeout(connection.get(), static_cast<int>(options.busy_timeout_ms));
   connection.execute("PRAGMA wal_autocheckpoint = 0", "set the merger's log connection checkpoint interval");
+  // A connection checkpoints only once it has read the file and so found its WAL; until then
+  // sqlite3_wal_checkpoint_v2 does nothing, and says so only through its frame counts (-1).
+  connection.execute("SELECT count(*) FROM sqlite_schema", "open the log's WAL for checkpoints");
   return connection;
 }
 
@@ -106,7 +109,7 @@ uint64_t order_prefix(std::string_view key, size_t skip) {
 } // namespace
 
 // The entry rows of one merge. Each distinct account's text is kept once, in one buffer, and
-// a row refers to it by number: a merge of 200k rows over 10k accounts copies 10k strings, and
+// a row refers to it by number: a merge of 800k rows over 10k accounts copies 10k strings, and
 // the rows stay small enough to sort and walk without a cache miss each.
 struct sqlite_index_merger::entry_rows {
   struct row {
@@ -116,7 +119,7 @@ struct sqlite_index_merger::entry_rows {
   };
   std::string account_text;
   std::vector<text_span> accounts;  // by number, in order of first appearance
-  std::vector<row> rows;            // in pos order as read, then in index order
+  std::vector<row> rows;            // in pos order as appended, then in index order
 
   std::string_view account(uint32_t number) const { return view_of(account_text, accounts[number]); }
 };
@@ -129,7 +132,7 @@ struct sqlite_index_merger::key_rows {
     int64_t pos = 0;
   };
   std::string key_text;
-  std::vector<row> rows;  // in pos order as read, then in key order
+  std::vector<row> rows;  // in pos order as appended, then in key order
 
   std::string_view key(const row& of) const { return view_of(key_text, of.key); }
 };
@@ -139,7 +142,7 @@ namespace {
 using entry_rows = sqlite_index_merger::entry_rows;
 using key_rows = sqlite_index_merger::key_rows;
 
-// Numbers the distinct accounts of a merge as they are read: open addressing on the text's
+// Numbers the distinct accounts of a merge as they are met: open addressing on the text's
 // hash, the text itself in entry_rows.
 class account_numbers {
 public:
@@ -224,6 +227,42 @@ void sort_in_index_order(key_rows& rows) {
   });
 }
 
+// The rows must be exactly the log's after `from` up to `up_to`: the writer's record of what it
+// appended. Anything else means that record and the log disagree, and the merge stops.
+void check_covers(const char* log, size_t rows, int64_t first_pos, int64_t last_pos, int64_t from, int64_t up_to) {
+  bool covered = rows == 0 ? from == up_to
+                           : static_cast<int64_t>(rows) == up_to - from && first_pos == from + 1 && last_pos == up_to;
+  if (!covered)
+    throw journal_error(std::string("the unmerged rows of the ") + log + " log (" + std::to_string(rows)
+                        + ") are not its rows after pos " + std::to_string(from) + " up to " + std::to_string(up_to));
+}
+
+entry_rows entry_rows_of(const sqlite_log_positions& from, const sqlite_log_positions& up_to,
+                         const std::vector<sqlite_unmerged_rows::entry_row>& appended) {
+  check_covers("entries", appended.size(), appended.empty() ? 0 : appended.front().pos,
+               appended.empty() ? 0 : appended.back().pos, from.entries, up_to.entries);
+  entry_rows rows;
+  rows.rows.reserve(appended.size());
+  account_numbers numbers;
+  for (const auto& row : appended)
+    rows.rows.push_back({numbers.number_of(*row.account, rows), row.seq, row.pos});
+  return rows;
+}
+
+key_rows key_rows_of(const sqlite_log_positions& from, const sqlite_log_positions& up_to,
+                     sqlite_unmerged_rows& appended) {
+  const auto& keys = appended.keys;
+  check_covers("idempotency", keys.size(), keys.empty() ? 0 : keys.front().pos, keys.empty() ? 0 : keys.back().pos,
+               from.idempotency, up_to.idempotency);
+  key_rows rows;
+  rows.key_text = std::move(appended.key_text);
+  rows.rows.reserve(keys.size());
+  for (const auto& key : keys)
+    rows.rows.push_back({0, text_span{key.offset, key.size}, key.pos});
+  appended.keys = {};
+  return rows;
+}
+
 } // namespace
 
 sqlite_merge_totals read_sqlite_merge_totals() {
@@ -247,8 +286,6 @@ sqlite_index_merger::sqlite_index_merger(const std::string& log_path, const sqli
     connection_(open_for_merging(log_path, options)),
     begin_(connection_.get(), "BEGIN IMMEDIATE"),
     commit_(connection_.get(), "COMMIT"),
-    read_entries_(log_connection_.get(), "SELECT account, seq, pos FROM entries WHERE pos > ?1 AND pos <= ?2 ORDER BY pos"),
-    read_keys_(log_connection_.get(), "SELECT key, pos FROM idempotency WHERE pos > ?1 AND pos <= ?2 ORDER BY pos"),
     insert_entry_(connection_.get(), multi_row_insert_ignoring_conflicts("entry_index (account, seq, pos)", 3, 1)),
     insert_entries_(connection_.get(),
                     multi_row_insert_ignoring_conflicts("entry_index (account, seq, pos)", 3, rows_per_insert)),
@@ -277,8 +314,8 @@ sqlite_index_merger::~sqlite_index_merger() {
 }
 
 void sqlite_index_merger::start(const sqlite_log_positions& from, const sqlite_log_positions& up_to,
-                                size_t filter_capacity_keys) {
-  job work{from, up_to, filter_capacity_keys};
+                                size_t filter_capacity_keys, sqlite_unmerged_rows rows) {
+  job work{from, up_to, filter_capacity_keys, std::move(rows)};
   if (!background_) {
     try {
       finished_ = measured_merge(work);
@@ -289,7 +326,7 @@ void sqlite_index_merger::start(const sqlite_log_positions& from, const sqlite_l
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    pending_ = work;
+    pending_ = std::move(work);
     running_ = true;
   }
   changed_.notify_all();
@@ -334,7 +371,7 @@ void sqlite_index_merger::run() {
   while (true) {
     changed_.wait(lock, [this] { return stopping_ || pending_ || checkpoint_due_; });
     if (pending_) {
-      auto work = *pending_;
+      auto work = std::move(*pending_);
       pending_.reset();
       lock.unlock();
       std::optional<sqlite_merge_result> result;
@@ -371,7 +408,7 @@ void sqlite_index_merger::checkpoint() noexcept {
   total_checkpoint_cpu_ns.fetch_add(thread_cpu_ns() - cpu_started, std::memory_order_relaxed);
 }
 
-sqlite_merge_result sqlite_index_merger::measured_merge(const job& work) {
+sqlite_merge_result sqlite_index_merger::measured_merge(job& work) {
   auto cpu_started = thread_cpu_ns();
   auto result = merge(work);
   total_merge_cpu_ns.fetch_add(thread_cpu_ns() - cpu_started, std::memory_order_relaxed);
@@ -380,7 +417,7 @@ sqlite_merge_result sqlite_index_merger::measured_merge(const job& work) {
   return result;
 }
 
-sqlite_merge_result sqlite_index_merger::merge(const job& work) {
+sqlite_merge_result sqlite_index_merger::merge(job& work) {
   try {
     bool first_chunk = true;
     bool has_keys = work.up_to.idempotency > work.from.idempotency;
@@ -402,44 +439,9 @@ sqlite_merge_result sqlite_index_merger::merge(const job& work) {
   }
 }
 
-// The log decides which rows are unmerged, read outside any transaction and sorted here.
-sqlite_index_merger::entry_rows sqlite_index_merger::read_entry_rows(const job& work) {
-  entry_rows rows;
-  rows.rows.reserve(static_cast<size_t>(std::max<int64_t>(work.up_to.entries - work.from.entries, 0)));
-  account_numbers numbers;
-  {
-    sqlite_statement_use use(read_entries_);
-    use->bind(1, work.from.entries);
-    use->bind(2, work.up_to.entries);
-    while (use->step())
-      rows.rows.push_back({numbers.number_of(use->column_text(0), rows),
-                           static_cast<uint64_t>(use->column_int64(1)), use->column_int64(2)});
-  }
-  if (static_cast<int64_t>(rows.rows.size()) != work.up_to.entries - work.from.entries)
-    throw journal_error("the entries log has " + std::to_string(rows.rows.size()) + " rows after pos "
-                        + std::to_string(work.from.entries) + " up to " + std::to_string(work.up_to.entries));
-  return rows;
-}
-
-sqlite_index_merger::key_rows sqlite_index_merger::read_key_rows(const job& work) {
-  key_rows rows;
-  rows.rows.reserve(static_cast<size_t>(std::max<int64_t>(work.up_to.idempotency - work.from.idempotency, 0)));
-  {
-    sqlite_statement_use use(read_keys_);
-    use->bind(1, work.from.idempotency);
-    use->bind(2, work.up_to.idempotency);
-    while (use->step())
-      rows.rows.push_back({0, append_text(rows.key_text, use->column_text(0)), use->column_int64(1)});
-  }
-  if (static_cast<int64_t>(rows.rows.size()) != work.up_to.idempotency - work.from.idempotency)
-    throw journal_error("the idempotency log has " + std::to_string(rows.rows.size()) + " rows after pos "
-                        + std::to_string(work.from.idempotency) + " up to "
-                        + std::to_string(work.up_to.idempotency));
-  return rows;
-}
-
-void sqlite_index_merger::merge_entries(const job& work, bool& first_chunk, bool has_keys) {
-  auto rows = read_entry_rows(work);
+void sqlite_index_merger::merge_entries(job& work, bool& first_chunk, bool has_keys) {
+  auto rows = entry_rows_of(work.from, work.up_to, work.rows.entries);
+  work.rows.entries = {};  // its copy above is all the merge needs
   sort_in_index_order(rows);
   auto total = rows.rows.size();
   for (size_t first = 0; first < total; first += chunk_rows_) {
@@ -459,8 +461,8 @@ void sqlite_index_merger::merge_entries(const job& work, bool& first_chunk, bool
   }
 }
 
-void sqlite_index_merger::merge_keys(const job& work, bool& first_chunk) {
-  auto rows = read_key_rows(work);
+void sqlite_index_merger::merge_keys(job& work, bool& first_chunk) {
+  auto rows = key_rows_of(work.from, work.up_to, work.rows);
   sort_in_index_order(rows);
   auto total = rows.rows.size();
   // At least one chunk: the last one records how far the indexes reach.

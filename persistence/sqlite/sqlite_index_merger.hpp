@@ -33,6 +33,7 @@
 #include "persistence/sqlite/sqlite_handle.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"
 #include "persistence/sqlite/sqlite_schema.hpp"
+#include "persistence/sqlite/sqlite_unmerged_rows.hpp"
 
 namespace ledgerflow {
 
@@ -69,16 +70,18 @@ public:
 
   bool background() const { return background_; }
 
-  // The rows of one merge as read back from the log; defined and used in the .cpp only.
+  // The rows of one merge in index order; defined and used in the .cpp only.
   struct entry_rows;
   struct key_rows;
 
-  // Indexes the rows after `from` up to `up_to`, which index_meta must say are unmerged,
-  // and when filter_capacity_keys > 0 reads a new filter of that capacity from the index. In
-  // the background when the merger has its thread: see finished(); else now, on this thread.
-  // A duplicate (account, seq) or key is a journal_error, never a journal_conflict: the
-  // batches holding it are committed, so the journal is inconsistent and the node must stop.
-  void start(const sqlite_log_positions& from, const sqlite_log_positions& up_to, size_t filter_capacity_keys);
+  // Indexes `rows`, the log's rows after `from` up to `up_to` (which index_meta must say are
+  // unmerged), and when filter_capacity_keys > 0 reads a new filter of that capacity from the
+  // index. In the background when the merger has its thread: see finished(); else now, on
+  // this thread. A duplicate (account, seq) or key is a journal_error, never a
+  // journal_conflict: the batches holding it are committed, so the journal is inconsistent
+  // and the node must stop.
+  void start(const sqlite_log_positions& from, const sqlite_log_positions& up_to, size_t filter_capacity_keys,
+             sqlite_unmerged_rows rows);
   bool running();
   // The merge that finished since the last call, if any; rethrows its failure.
   std::optional<sqlite_merge_result> finished();
@@ -94,13 +97,12 @@ private:
     sqlite_log_positions from;
     sqlite_log_positions up_to;
     size_t filter_capacity_keys = 0;
+    sqlite_unmerged_rows rows;
   };
-  sqlite_merge_result merge(const job& work);
-  sqlite_merge_result measured_merge(const job& work);
-  void merge_entries(const job& work, bool& first_chunk, bool has_keys);
-  void merge_keys(const job& work, bool& first_chunk);
-  entry_rows read_entry_rows(const job& work);
-  key_rows read_key_rows(const job& work);
+  sqlite_merge_result merge(job& work);
+  sqlite_merge_result measured_merge(job& work);
+  void merge_entries(job& work, bool& first_chunk, bool has_keys);
+  void merge_keys(job& work, bool& first_chunk);
   void begin_chunk(const job& work, bool& first_chunk);
   void end_chunk(const job& work, bool last);
   void insert_entries(const entry_rows& rows, size_t first, size_t count);
@@ -115,12 +117,10 @@ private:
   const bool background_;
   const size_t chunk_rows_;
   const int checkpoint_pages_;
-  sqlite_connection log_connection_;  // reads the rows to index; checkpoints the log
+  sqlite_connection log_connection_;  // checkpoints the log
   sqlite_connection connection_;      // the index file: the only one writing it
   sqlite_statement begin_;
   sqlite_statement commit_;
-  sqlite_statement read_entries_;
-  sqlite_statement read_keys_;
   sqlite_statement insert_entry_;
   sqlite_statement insert_entries_;  // rows_per_insert rows a statement
   sqlite_statement indexed_entry_pos_;

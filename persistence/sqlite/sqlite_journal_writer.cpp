@@ -168,10 +168,14 @@ void sqlite_journal_writer::load_tail() {
       if (state == nullptr)
         state = tail_.add_account(account, 0);
       rows.entries.push_back({state, static_cast<uint64_t>(use->column_int64(1)), use->column_int64(2)});
+      unmerged_rows_.add_entry(state->id, rows.entries.back().seq, rows.entries.back().pos);
     }
     keys.bind(1, merged_known_.idempotency);
-    for (sqlite_statement_use use(keys); use->step();)
-      rows.keys.push_back({key_filter::hash_of(use->column_text(0)), use->column_int64(1)});
+    for (sqlite_statement_use use(keys); use->step();) {
+      auto key = use->column_text(0);
+      rows.keys.push_back({key_filter::hash_of(key), use->column_int64(1)});
+      unmerged_rows_.add_key(key, rows.keys.back().pos);
+    }
     {
       sqlite_statement_use use(log_ends_);
       use->step();
@@ -212,7 +216,7 @@ void sqlite_journal_writer::append(const append_batch& batch) {
     throw;
   }
   // Only a committed batch reaches the tail; a failed one leaves at most the heads it read.
-  publish();
+  publish(batch);
   merge_if_due();
 }
 
@@ -436,12 +440,16 @@ void sqlite_journal_writer::insert_leg(const inflight_leg& leg) {
   }
 }
 
-void sqlite_journal_writer::publish() {
+void sqlite_journal_writer::publish(const append_batch& batch) {
   if (!rows_.entries.empty())
     log_ends_known_.entries = rows_.entries.back().pos;
   if (!rows_.keys.empty())
     log_ends_known_.idempotency = rows_.keys.back().pos;
   tail_.add(rows_.entries, rows_.keys, log_ends_known_.entries);  // the heads move with the entries
+  for (const auto& row : rows_.entries)
+    unmerged_rows_.add_entry(row.account->id, row.seq, row.pos);
+  for (size_t index = 0; index < rows_.keys.size(); ++index)
+    unmerged_rows_.add_key(batch.idempotency_records[index].key, rows_.keys[index].pos);
 }
 
 // The merged rows leave the tail only now, after the merge's last commit.
@@ -474,7 +482,7 @@ void sqlite_journal_writer::merge_if_due() {
   sqlite_log_positions up_to{std::min(log_ends_known_.entries, merged_known_.entries + cap),
                              std::min(log_ends_known_.idempotency, merged_known_.idempotency + cap)};
   requested_filter_capacity_ = regrown_filter_capacity(static_cast<size_t>(up_to.idempotency));
-  merger_->start(merged_known_, up_to, requested_filter_capacity_);
+  merger_->start(merged_known_, up_to, requested_filter_capacity_, unmerged_rows_.take_through(up_to));
   if (!merger_->background())
     take_finished_merge(merger_->finished());
 }

@@ -74,7 +74,7 @@ private:
   void check_landed(int64_t expected_last_pos, const char* table);
   void upsert_snapshot(const account_snapshot& snapshot);
   void insert_leg(const inflight_leg& leg);
-  void publish();
+  void publish(const append_batch& batch);
   void take_finished_merge(std::optional<sqlite_merge_result> result);
   void merge_if_due();
   size_t key_filter_capacity_for(size_t keys) const;
@@ -107,6 +107,9 @@ private:
   sqlite_log_positions log_ends_known_;
   // How far the indexes reach: the tail holds exactly the rows after this, up to the ends.
   sqlite_log_positions merged_known_;
+  // The index rows of the log's rows after merged_known_ (those of a merge in flight handed
+  // to it), for the next merge.
+  sqlite_unmerged_rows unmerged_rows_;
   // The batch in progress: scratch kept between batches so its buffers are reused.
   uint64_t batch_mark_ = 0;
   written_rows rows_;

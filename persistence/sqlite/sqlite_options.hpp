@@ -43,7 +43,8 @@ struct sqlite_options {
   size_t index_merge_chunk_rows = 4'000;
   // A background merge falls behind when appends come faster than it indexes them; past
   // this many unmerged rows an append waits for the merge in flight, bounding the memory of
-  // the tail (about 50 bytes a row).
+  // the tail (about 50 bytes a row) and of the rows kept for the merger (sqlite_unmerged_rows:
+  // about as much again).
   size_t unmerged_rows_max = 2'000'000;
   // Accounts whose last seq the journal remembers between merges (so a batch's density check
   // reads nothing for them). Past this, a merge drops them all and they are refilled from the

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -728,6 +729,28 @@ void check_rebuilt(const std::filesystem::path& path, expected_journal& expected
 }
 
 } // namespace
+
+// The merger's thread checkpoints the log. Its connection must have found the log's WAL for
+// that (by reading the file once); until then a checkpoint did nothing, so the log was
+// checkpointed only once a first merge had read rows through that connection.
+TEST_CASE("the log is checkpointed into its file before any merge has run") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto options = background_merging_every(never, 4'000);
+  options.wal_autocheckpoint_pages = 4;
+  auto ledger = sqlite_journal::open(path.string(), options);
+  auto file_size_at_open = std::filesystem::file_size(path);
+  expected_journal expected;
+  for (size_t round = 0; round < 8; ++round)
+    ledger->append(expected.next_batch({"user:alice", "user:bob", "user:carol"}, 20));
+  // The checkpoint runs on the merger's thread, some time after the append that asked for it.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::filesystem::file_size(path) <= file_size_at_open && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(std::filesystem::file_size(path) > file_size_at_open);
+  CHECK(merged_entries(path) == 0);
+  check_reads(*ledger, expected);
+}
 
 TEST_CASE("the indexes live in their own file, and the log file holds none") {
   temp_directory directory;
