@@ -16,59 +16,57 @@ account_registry::account_registry(size_t shard_count, spawner spawn, std::share
     shards_.push_back(std::make_unique<shard>());
 }
 
-account_registry::shard& account_registry::shard_of(const std::string& account) {
-  return *shards_[std::hash<std::string>{}(account) % shards_.size()];
-}
-
 void account_registry::send(const std::string& account, caf::message message, caf::execution_unit* host) {
-  auto& part = shard_of(account);
+  auto hash = hash_of(account);
+  auto& part = shard_of(hash);
   // The count goes up under the lock, before the enqueue: a passivation check can never see
   // a count that matches while this command is still on its way to the mailbox.
   std::lock_guard<std::mutex> lock(part.mutex);
-  auto found = part.accounts.find(account);
-  if (found == part.accounts.end()) {
-    found = part.accounts.emplace(account, registered_account{spawn_(account), 0}).first;
+  auto* found = part.accounts.find(account, hash);
+  if (found == nullptr) {
+    found = &part.accounts.insert(account, hash, spawn_(account));
     metrics_->accounts_spawned.fetch_add(1, std::memory_order_relaxed);
     metrics_->accounts_active.fetch_add(1, std::memory_order_relaxed);
   }
-  ++found->second.commands_routed;
-  found->second.actor->enqueue(nullptr, caf::make_message_id(), std::move(message), host);
+  ++found->commands_routed;
+  found->actor->enqueue(nullptr, caf::make_message_id(), std::move(message), host);
 }
 
 bool account_registry::try_passivate(const std::string& account, const caf::actor_addr& actor,
                                      uint64_t commands_received) {
-  auto& part = shard_of(account);
+  auto hash = hash_of(account);
+  auto& part = shard_of(hash);
   std::lock_guard<std::mutex> lock(part.mutex);
-  auto found = part.accounts.find(account);
-  if (found == part.accounts.end() || found->second.actor.address() != actor ||
-      found->second.commands_routed != commands_received)
+  auto* found = part.accounts.find(account, hash);
+  if (found == nullptr || found->actor.address() != actor || found->commands_routed != commands_received)
     return false;
-  part.accounts.erase(found);
+  part.accounts.erase(account, hash);
   metrics_->accounts_passivated.fetch_add(1, std::memory_order_relaxed);
   metrics_->accounts_active.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
 
 void account_registry::forget(const std::string& account, const caf::actor_addr& actor) {
-  auto& part = shard_of(account);
+  auto hash = hash_of(account);
+  auto& part = shard_of(hash);
   std::lock_guard<std::mutex> lock(part.mutex);
-  auto found = part.accounts.find(account);
-  if (found == part.accounts.end() || found->second.actor.address() != actor)
+  auto* found = part.accounts.find(account, hash);
+  if (found == nullptr || found->actor.address() != actor)
     return;
-  part.accounts.erase(found);
+  part.accounts.erase(account, hash);
   metrics_->accounts_active.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void account_registry::stop_all(caf::exit_reason reason) {
   for (auto& part : shards_) {
-    std::unordered_map<std::string, registered_account> accounts;
+    std::vector<caf::actor> actors;
     {
       std::lock_guard<std::mutex> lock(part->mutex);
-      accounts.swap(part->accounts);
+      part->accounts.drain([&actors](caf::actor& actor) { actors.push_back(std::move(actor)); });
     }
-    for (auto& [account, registered] : accounts)
-      caf::anon_send_exit(registered.actor, reason);
-    metrics_->accounts_active.fetch_sub(static_cast<int64_t>(accounts.size()), std::memory_order_relaxed);
+    for (auto& actor : actors)
+      caf::anon_send_exit(actor, reason);
+    metrics_->accounts_active.fetch_sub(static_cast<int64_t>(actors.size()), std::memory_order_relaxed);
   }
 }
 

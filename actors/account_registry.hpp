@@ -10,13 +10,15 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
+
+#include "actors/account_slots.hpp"
 
 namespace ledgerflow {
 
@@ -47,16 +49,14 @@ public:
   size_t active() const;
 
 private:
-  struct registered_account {
-    caf::actor actor;
-    uint64_t commands_routed = 0;
-  };
-  struct shard {
+  // Its own cache line: the two scheduler threads take different shards' locks at once.
+  struct alignas(64) shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, registered_account> accounts;
+    account_slots accounts;
   };
 
-  shard& shard_of(const std::string& account);
+  static uint64_t hash_of(std::string_view account) { return std::hash<std::string_view>{}(account); }
+  shard& shard_of(uint64_t hash) { return *shards_[hash % shards_.size()]; }
 
   std::vector<std::unique_ptr<shard>> shards_;
   spawner spawn_;
