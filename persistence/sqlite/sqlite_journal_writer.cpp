@@ -203,6 +203,8 @@ void sqlite_journal_writer::append(const append_batch& batch) {
   if (batch.empty())
     return;
   take_finished_merge(merger_->finished());
+  if (merger_->take_checkpointed())
+    finish_checkpoint();
   // A background merge that falls behind holds the tail's memory: past the bound, wait for it.
   if (tail_.entry_count() + tail_.key_count() >= unmerged_rows_max_ && merger_->running())
     take_finished_merge(merger_->wait());
@@ -501,6 +503,15 @@ size_t sqlite_journal_writer::regrown_filter_capacity(size_t merged_keys) const 
   if (key_filter_capacity_ == 0 || merged_keys <= key_filter_capacity_ || key_filter_capacity_ >= key_filter_keys_max_)
     return 0;
   return key_filter_capacity_for(merged_keys);
+}
+
+// Between two transactions, so no append races it: copies the frames appended since the
+// merger's checkpoint (a few batches' worth: a pause of a few milliseconds, one per
+// wal_autocheckpoint_pages), so that the next transaction finds the log fully copied and starts
+// it over. PASSIVE: a reader still on the log only makes it copy less (the log then restarts at
+// a later round), and a failure only leaves the log longer.
+void sqlite_journal_writer::finish_checkpoint() noexcept {
+  sqlite3_wal_checkpoint_v2(connection_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 void sqlite_journal_writer::rollback() noexcept {

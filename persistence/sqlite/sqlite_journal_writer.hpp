@@ -76,6 +76,7 @@ private:
   void insert_leg(const inflight_leg& leg);
   void publish(const append_batch& batch);
   void take_finished_merge(std::optional<sqlite_merge_result> result);
+  void finish_checkpoint() noexcept;
   void merge_if_due();
   size_t key_filter_capacity_for(size_t keys) const;
   size_t regrown_filter_capacity(size_t merged_keys) const;

@@ -91,6 +91,13 @@ sqlite_options background_merging_every(size_t rows, size_t chunk_rows) {
 
 constexpr size_t never = 1'000'000'000;
 
+// No merge, and the merger's thread checkpoints the log every `pages` pages.
+sqlite_options checkpointing_every(uint32_t pages) {
+  auto options = background_merging_every(never, 4'000);
+  options.wal_autocheckpoint_pages = pages;
+  return options;
+}
+
 int64_t merged_entries(const std::filesystem::path& path) {
   return std::stoll(test::query_text(path, "SELECT value FROM index_meta WHERE name = 'entry_index_merged_pos'"));
 }
@@ -736,9 +743,7 @@ void check_rebuilt(const std::filesystem::path& path, expected_journal& expected
 TEST_CASE("the log is checkpointed into its file before any merge has run") {
   temp_directory directory;
   auto path = directory.path() / "journal.db";
-  auto options = background_merging_every(never, 4'000);
-  options.wal_autocheckpoint_pages = 4;
-  auto ledger = sqlite_journal::open(path.string(), options);
+  auto ledger = sqlite_journal::open(path.string(), checkpointing_every(4));
   auto file_size_at_open = std::filesystem::file_size(path);
   expected_journal expected;
   for (size_t round = 0; round < 8; ++round)
@@ -749,6 +754,28 @@ TEST_CASE("the log is checkpointed into its file before any merge has run") {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(std::filesystem::file_size(path) > file_size_at_open);
   CHECK(merged_entries(path) == 0);
+  check_reads(*ledger, expected);
+}
+
+// Checkpoints on the merger's thread race the appends, so alone they seldom copy the last frames
+// and the log seldom starts over: under steady appends it grew with everything appended. The
+// writer finishes each one between two batches, after which the log restarts.
+TEST_CASE("under steady appends the log keeps starting over instead of growing with every batch") {
+  temp_directory directory;
+  auto path = directory.path() / "journal.db";
+  auto ledger = sqlite_journal::open(path.string(), checkpointing_every(16));
+  expected_journal expected;
+  std::vector<std::string> accounts;
+  for (int index = 0; index < 20; ++index)
+    accounts.push_back("user:steady" + std::to_string(index));
+  for (size_t round = 0; round < 1'500; ++round)
+    ledger->append(expected.next_batch(accounts, 1));
+  auto wal_bytes = std::filesystem::file_size(path.string() + "-wal");
+  auto log_bytes = std::filesystem::file_size(path);
+  CAPTURE(wal_bytes);
+  CAPTURE(log_bytes);
+  // Its largest size, as the file keeps it: a few intervals at most, not the whole log.
+  CHECK(wal_bytes < log_bytes / 3);
   check_reads(*ledger, expected);
 }
 
