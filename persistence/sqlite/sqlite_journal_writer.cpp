@@ -137,6 +137,10 @@ sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqli
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
     delete_leg_(connection_.get(), "DELETE FROM inflight_legs WHERE transfer_id = ?1") {
   load_tail();
+  // Room for the rows of a first merge (up to a million), untouched (so not resident) until used.
+  auto first_merge_rows = std::min<size_t>(index_merge_rows_, 1'000'000);
+  unmerged_rows_.entries.reserve(first_merge_rows);
+  unmerged_rows_.keys.reserve(first_merge_rows);
   // After the schema is up to date: the merger's connection expects it.
   merger_ = std::make_unique<sqlite_index_merger>(path, options);
   if (merger_->background())

@@ -18,6 +18,11 @@ sqlite_unmerged_rows sqlite_unmerged_rows::take_through(const sqlite_log_positio
   sqlite_unmerged_rows taken;
   if (entries_end == entries.end() && keys_end == keys.end()) {  // the usual case: every row
     std::swap(taken, *this);
+    // The next merge takes about as many: grown row by row, these vectors were 1.6% of the
+    // writer's time (reallocation and fresh pages).
+    entries.reserve(taken.entries.size());
+    keys.reserve(taken.keys.size());
+    key_text.reserve(taken.key_text.size());
     return taken;
   }
   // A merge capped at unmerged_rows_max: the rest stay, their key texts in a buffer of their own.
