@@ -774,8 +774,10 @@ TEST_CASE("under steady appends the log keeps starting over instead of growing w
   auto log_bytes = std::filesystem::file_size(path);
   CAPTURE(wal_bytes);
   CAPTURE(log_bytes);
-  // Its largest size, as the file keeps it: a few intervals at most, not the whole log.
-  CHECK(wal_bytes < log_bytes / 3);
+  // Its largest size, as the file keeps it. Never restarted, the WAL holds every frame ever
+  // written: ~1.7 times the log here. Restarted, ~0.1 times; the bound leaves room for a
+  // merger thread that a loaded machine starves for a while.
+  CHECK(wal_bytes < log_bytes / 2);
   check_reads(*ledger, expected);
 }
 
