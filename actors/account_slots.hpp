@@ -31,7 +31,7 @@ public:
   routed_actor* find(std::string_view account, uint64_t hash);
   // Adds an account that is not in the table.
   routed_actor& insert(std::string_view account, uint64_t hash, caf::actor actor);
-  // Removes the account, which must be in the table. Pointers into the table are invalid after.
+  // Removes the account if it is in the table. Pointers into the table are invalid after.
   void erase(std::string_view account, uint64_t hash);
   // Empties the table, handing each actor to `visit`.
   template <class Visit>

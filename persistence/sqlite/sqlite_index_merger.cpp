@@ -229,35 +229,36 @@ void sort_in_index_order(key_rows& rows) {
 
 // The rows must be exactly the log's after `from` up to `up_to`: the writer's record of what it
 // appended. Anything else means that record and the log disagree, and the merge stops.
-void check_covers(const char* log, size_t rows, int64_t first_pos, int64_t last_pos, int64_t from, int64_t up_to) {
-  bool covered = rows == 0 ? from == up_to
-                           : static_cast<int64_t>(rows) == up_to - from && first_pos == from + 1 && last_pos == up_to;
+template <class Rows>
+void check_covers(const char* log, const Rows& rows, int64_t from, int64_t up_to) {
+  bool covered = rows.empty() ? from == up_to
+                              : static_cast<int64_t>(rows.size()) == up_to - from && rows.front().pos == from + 1
+                                  && rows.back().pos == up_to;
   if (!covered)
-    throw journal_error(std::string("the unmerged rows of the ") + log + " log (" + std::to_string(rows)
+    throw journal_error(std::string("the unmerged rows of the ") + log + " log (" + std::to_string(rows.size())
                         + ") are not its rows after pos " + std::to_string(from) + " up to " + std::to_string(up_to));
 }
 
+// Each takes its part of `appended` and releases it: the copy is all the merge needs.
 entry_rows entry_rows_of(const sqlite_log_positions& from, const sqlite_log_positions& up_to,
-                         const std::vector<sqlite_unmerged_rows::entry_row>& appended) {
-  check_covers("entries", appended.size(), appended.empty() ? 0 : appended.front().pos,
-               appended.empty() ? 0 : appended.back().pos, from.entries, up_to.entries);
+                         sqlite_unmerged_rows& appended) {
+  check_covers("entries", appended.entries, from.entries, up_to.entries);
   entry_rows rows;
-  rows.rows.reserve(appended.size());
+  rows.rows.reserve(appended.entries.size());
   account_numbers numbers;
-  for (const auto& row : appended)
+  for (const auto& row : appended.entries)
     rows.rows.push_back({numbers.number_of(*row.account, rows), row.seq, row.pos});
+  appended.entries = {};
   return rows;
 }
 
 key_rows key_rows_of(const sqlite_log_positions& from, const sqlite_log_positions& up_to,
                      sqlite_unmerged_rows& appended) {
-  const auto& keys = appended.keys;
-  check_covers("idempotency", keys.size(), keys.empty() ? 0 : keys.front().pos, keys.empty() ? 0 : keys.back().pos,
-               from.idempotency, up_to.idempotency);
+  check_covers("idempotency", appended.keys, from.idempotency, up_to.idempotency);
   key_rows rows;
   rows.key_text = std::move(appended.key_text);
-  rows.rows.reserve(keys.size());
-  for (const auto& key : keys)
+  rows.rows.reserve(appended.keys.size());
+  for (const auto& key : appended.keys)
     rows.rows.push_back({0, text_span{key.offset, key.size}, key.pos});
   appended.keys = {};
   return rows;
@@ -412,7 +413,9 @@ void sqlite_index_merger::checkpoint() noexcept {
     return;
   auto cpu_started = thread_cpu_ns();
   sqlite3_wal_checkpoint_v2(log_connection_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  total_checkpoint_cpu_ns.fetch_add(thread_cpu_ns() - cpu_started, std::memory_order_relaxed);
+  auto cpu_ns = thread_cpu_ns() - cpu_started;
+  total_checkpoint_cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
+  checkpoint_cpu_ns_ += cpu_ns;
   checkpointed_.store(true, std::memory_order_release);
 }
 
@@ -431,10 +434,11 @@ void sqlite_index_merger::checkpoint_if_due() noexcept {
 
 sqlite_merge_result sqlite_index_merger::measured_merge(job& work) {
   auto cpu_started = thread_cpu_ns();
-  auto checkpoint_cpu_before = total_checkpoint_cpu_ns.load(std::memory_order_relaxed);
+  auto checkpoint_cpu_before = checkpoint_cpu_ns_;
   auto result = merge(work);
-  // Less the checkpoints run between its chunks, which count as checkpoints.
-  auto checkpoint_cpu = total_checkpoint_cpu_ns.load(std::memory_order_relaxed) - checkpoint_cpu_before;
+  // Less the checkpoints run between its chunks, which count as checkpoints. This merger's own
+  // count: the process-wide total also has other journals' checkpoints.
+  auto checkpoint_cpu = checkpoint_cpu_ns_ - checkpoint_cpu_before;
   total_merge_cpu_ns.fetch_add(thread_cpu_ns() - cpu_started - checkpoint_cpu, std::memory_order_relaxed);
   auto rows = (work.up_to.entries - work.from.entries) + (work.up_to.idempotency - work.from.idempotency);
   total_rows.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
@@ -464,8 +468,7 @@ sqlite_merge_result sqlite_index_merger::merge(job& work) {
 }
 
 void sqlite_index_merger::merge_entries(job& work, bool& first_chunk, bool has_keys) {
-  auto rows = entry_rows_of(work.from, work.up_to, work.rows.entries);
-  work.rows.entries = {};  // its copy above is all the merge needs
+  auto rows = entry_rows_of(work.from, work.up_to, work.rows);
   sort_in_index_order(rows);
   auto total = rows.rows.size();
   for (size_t first = 0; first < total; first += chunk_rows_) {

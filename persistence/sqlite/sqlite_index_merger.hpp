@@ -144,6 +144,7 @@ private:
   bool running_ = false;
   bool checkpoint_due_ = false;
   std::atomic<bool> checkpointed_{false};
+  uint64_t checkpoint_cpu_ns_ = 0;  // this merger's checkpoints so far; its merging thread only
   bool stopping_ = false;
   std::optional<sqlite_merge_result> finished_;
   std::exception_ptr failure_;
