@@ -39,6 +39,15 @@ struct model_run {
   int next_key = 0;
 
   std::string key() { return "model-" + std::to_string(++next_key); }
+
+  // The ledger took the request exactly when the model says it may, and otherwise refused it
+  // for `why`. Returns whether it was taken.
+  static bool taken_when(bool allowed, const outcome<transfer_receipt>& result, error_code why) {
+    REQUIRE(static_cast<bool>(result) == allowed);
+    if (!allowed)
+      CHECK(result.error().code == why);
+    return allowed;
+  }
   const std::string& any_user() { return users[random() % users.size()]; }
   minor_units any_amount() { return static_cast<minor_units>(1 + random() % 3'000); }
 
@@ -54,12 +63,8 @@ struct model_run {
       return;
     auto amount = any_amount();
     auto result = ledger.transfer(key(), from, usd, to, usd, amount);
-    bool allowed = model.available[from] >= amount;
-    REQUIRE(static_cast<bool>(result) == allowed);
-    if (!allowed) {
-      CHECK(result.error().code == error_code::insufficient_funds);
+    if (!taken_when(model.available[from] >= amount, result, error_code::insufficient_funds))
       return;
-    }
     model.available[from] -= amount;
     model.available[to] += amount;
   }
@@ -68,12 +73,8 @@ struct model_run {
     auto& user = any_user();
     auto amount = any_amount();
     auto result = ledger.hold(key(), user, usd, amount);
-    bool allowed = model.available[user] >= amount;
-    REQUIRE(static_cast<bool>(result) == allowed);
-    if (!allowed) {
-      CHECK(result.error().code == error_code::insufficient_funds);
+    if (!taken_when(model.available[user] >= amount, result, error_code::insufficient_funds))
       return;
-    }
     model.available[user] -= amount;
     model.held[user] += amount;
     model.open_holds[result->transfer_id] = model_hold{user, amount};
@@ -107,12 +108,8 @@ struct model_run {
     auto amount = static_cast<minor_units>(1 + random() % static_cast<uint64_t>(found->second.amount + 200));
     auto result = to == holder ? ledger.post(key(), holder, found->first, holder, "investing/USD", amount)
                                : ledger.post(key(), holder, found->first, to, usd, amount);
-    bool allowed = amount <= found->second.amount;
-    REQUIRE(static_cast<bool>(result) == allowed);
-    if (!allowed) {
-      CHECK(result.error().code == error_code::amount_invalid);
+    if (!taken_when(amount <= found->second.amount, result, error_code::amount_invalid))
       return;
-    }
     model.held[holder] -= found->second.amount;
     model.available[holder] += found->second.amount - amount;  // the rest is released
     if (to != holder)
