@@ -1,10 +1,17 @@
 #include "app/app_config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include <toml++/toml.h>
 
 namespace ledgerflow {
+
+size_t default_actor_threads() {
+  auto cores = static_cast<size_t>(std::thread::hardware_concurrency());
+  return std::max<size_t>(1, cores > 0 ? cores - 1 : 1);
+}
 
 std::string app_config::database_url() const {
   return db.empty() ? "sqlite:" + data_dir + "/ledgerflow.db" : db;

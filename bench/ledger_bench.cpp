@@ -233,6 +233,7 @@ int run_ledger_bench(const ledger_bench_options& options, const asset_registry& 
       {"writer_commit_share", figures.writer_commit_share},
       {"clients", options.clients},
       {"window", options.window},
+      {"scheduler_threads", options.caf_threads},
       {"accounts", options.accounts},
       {"duration_s", options.duration_s},
       {"synchronous", std::string(to_string(sqlite.synchronous))},

@@ -23,7 +23,7 @@ struct ledger_bench_options {
   // machine one short run may land in another tenant's burst (seen: 108k-203k/s here).
   size_t raw_runs = 3;
   std::string work_dir = "./data/bench";  // fresh SQLite files are created here
-  size_t caf_threads = 2;
+  size_t caf_threads = 1;  // scheduler threads; `ledgerflow bench` passes the configured count
 };
 
 // Runs the benchmark, prints progress to stderr and one JSON object last on stdout.
