@@ -36,6 +36,8 @@ void add_bench_journal_flags(CLI::App* command, journal_bench_options& options) 
   command->add_option("--merge-chunk-rows", options.index_merge_chunk_rows, "index rows per merge transaction");
   command->add_flag("--merge-inline", options.index_merge_inline,
                     "merge on the appending thread instead of in the background");
+  command->add_flag("--random-keys", options.random_keys,
+                    "random idempotency keys (as client UUIDs) instead of counting ones");
 }
 
 int run_bench_journal(const app_config& config, const journal_bench_options& options) {

@@ -63,9 +63,10 @@ struct bench_transfer {
 // misses the batch leaves an in-flight marker that the next batch closes.
 class batch_maker {
 public:
-  batch_maker(size_t accounts, size_t batch_transfers, double straddling_percent)
+  batch_maker(size_t accounts, size_t batch_transfers, double straddling_percent, bool random_keys)
     : batch_transfers_(batch_transfers),
       straddling_per_batch_(static_cast<size_t>(static_cast<double>(batch_transfers) * straddling_percent / 100.0)),
+      random_keys_(random_keys),
       random_(20'240'601) {
     if (accounts < 2)
       throw std::runtime_error("the journal benchmark needs at least 2 accounts");
@@ -109,9 +110,13 @@ private:
     bench_transfer transfer;
     ++counter_;
     transfer.transfer_id = "tr_" + run_id_ + "0_" + std::to_string(counter_);
-    char key[40];
-    std::snprintf(key, sizeof(key), "idem-%s-%09llu", run_id_.c_str(), static_cast<unsigned long long>(counter_));
-    transfer.idempotency_key = key;
+    if (random_keys_) {
+      transfer.idempotency_key = "idem-" + hex_of(random_(), 16) + hex_of(random_(), 16);
+    } else {
+      char key[40];
+      std::snprintf(key, sizeof(key), "idem-%s-%09llu", run_id_.c_str(), static_cast<unsigned long long>(counter_));
+      transfer.idempotency_key = key;
+    }
     for (uint64_t part = 0; part < 4; ++part)
       transfer.request_hash += hex_of(mix(counter_ * 4 + part), 16);
     transfer.from = random_() % accounts_.size();
@@ -162,6 +167,7 @@ private:
 
   const size_t batch_transfers_;
   const size_t straddling_per_batch_;
+  bool random_keys_ = false;
   std::mt19937_64 random_;
   std::string run_id_;
   std::vector<account> accounts_;
@@ -183,7 +189,7 @@ journal_figures measure_journal(const journal_bench_options& options, const sqli
   for (auto suffix : {"", "-wal", "-shm", "-index", "-index-wal", "-index-shm"})
     std::filesystem::remove(path + suffix);
   auto journal = sqlite_journal::open(path, sqlite);
-  batch_maker maker(options.accounts, options.batch_transfers, options.straddling_percent);
+  batch_maker maker(options.accounts, options.batch_transfers, options.straddling_percent, options.random_keys);
   journal_figures figures;
   append_batch batch;
   auto started = steady::now();
@@ -257,6 +263,7 @@ int run_journal_bench(const journal_bench_options& options, const sqlite_options
       {"duration_s", options.duration_s},
       {"synchronous", std::string(to_string(sqlite.synchronous))},
       {"index_merge_rows", sqlite.index_merge_rows},
+      {"random_keys", options.random_keys},
       {"index_merge_background", sqlite.index_merge_background},
       {"index_merge_chunk_rows", sqlite.index_merge_chunk_rows},
       {"rows_per_transfer", 3},

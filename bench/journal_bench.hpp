@@ -25,6 +25,9 @@ struct journal_bench_options {
   size_t index_merge_rows = 0;
   size_t index_merge_chunk_rows = 0;
   bool index_merge_inline = false;  // merge on the appending thread (the pre-background way)
+  // Idempotency keys drawn at random (as UUIDs from clients would be) instead of counting up,
+  // which puts each merge's keys at the end of the key index.
+  bool random_keys = false;
 };
 
 // Runs the benchmark, prints progress to stderr and one JSON object last on stdout.
