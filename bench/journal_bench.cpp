@@ -233,6 +233,8 @@ int run_journal_bench(const journal_bench_options& options, const sqlite_options
     auto merged_after = read_sqlite_merge_totals();
     auto merged_rows = merged_after.rows - merged_before.rows;
     auto merge_cpu_s = static_cast<double>(merged_after.merge_cpu_ns - merged_before.merge_cpu_ns) / 1e9;
+    auto key_upkeep_cpu_s =
+      static_cast<double>(merged_after.key_upkeep_cpu_ns - merged_before.key_upkeep_cpu_ns) / 1e9;
     auto checkpoint_cpu_s =
       static_cast<double>(merged_after.checkpoint_cpu_ns - merged_before.checkpoint_cpu_ns) / 1e9;
     std::cerr << "bench journal: raw SQLite ceiling with " << options.raw_rows_transfers << " transfers' rows\n";
@@ -270,6 +272,7 @@ int run_journal_bench(const journal_bench_options& options, const sqlite_options
       {"merged_rows", merged_rows},
       {"merge_cpu_s", merge_cpu_s},
       {"merge_us_per_row", merged_rows ? merge_cpu_s * 1e6 / static_cast<double>(merged_rows) : 0.0},
+      {"key_upkeep_cpu_s", key_upkeep_cpu_s},
       {"checkpoint_cpu_s", checkpoint_cpu_s},
     };
     std::cout << out.dump() << std::endl;

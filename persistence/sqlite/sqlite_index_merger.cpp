@@ -21,6 +21,7 @@ constexpr const char* idempotency_merged_name = sqlite_idempotency_merged_name;
 std::atomic<uint64_t> total_rows{0};
 std::atomic<uint64_t> total_merge_cpu_ns{0};
 std::atomic<uint64_t> total_checkpoint_cpu_ns{0};
+std::atomic<uint64_t> total_key_upkeep_cpu_ns{0};
 
 uint64_t thread_cpu_ns() {
   timespec now{};
@@ -268,11 +269,13 @@ key_rows key_rows_of(const sqlite_log_positions& from, const sqlite_log_position
 
 sqlite_merge_totals read_sqlite_merge_totals() {
   return {total_rows.load(std::memory_order_relaxed), total_merge_cpu_ns.load(std::memory_order_relaxed),
+          total_key_upkeep_cpu_ns.load(std::memory_order_relaxed),
           total_checkpoint_cpu_ns.load(std::memory_order_relaxed)};
 }
 
 std::unique_ptr<key_filter> read_merged_key_filter(sqlite_connection& connection, size_t capacity_keys) {
-  sqlite_statement keys(connection.get(), "SELECT key FROM idempotency_index");
+  auto sql = "SELECT key FROM idempotency_index WHERE " + sqlite_live_runs_condition();
+  sqlite_statement keys(connection.get(), sql);
   auto filter = std::make_unique<key_filter>(capacity_keys);
   for (sqlite_statement_use use(keys); use->step();)
     filter->insert(use->column_text(0));
@@ -291,11 +294,10 @@ sqlite_index_merger::sqlite_index_merger(const std::string& log_path, const sqli
     insert_entries_(connection_.get(),
                     multi_row_insert_ignoring_conflicts("entry_index (account, seq, pos)", 3, rows_per_insert)),
     indexed_entry_pos_(connection_.get(), "SELECT pos FROM entry_index WHERE account = ?1 AND seq = ?2"),
-    insert_key_(connection_.get(), multi_row_insert_ignoring_conflicts("idempotency_index (key, pos)", 2, 1)),
-    insert_keys_(connection_.get(),
-                 multi_row_insert_ignoring_conflicts("idempotency_index (key, pos)", 2, rows_per_insert)),
-    indexed_key_pos_(connection_.get(), "SELECT pos FROM idempotency_index WHERE key = ?1"),
-    write_merged_(connection_.get(), "UPDATE index_meta SET value = ?2 WHERE name = ?1") {
+    write_merged_(connection_.get(), "UPDATE index_meta SET value = ?2 WHERE name = ?1"),
+    key_runs_(connection_.get(), options.key_run_fan_in, options.key_run_slice_keys) {
+  // Without a thread of its own the upkeep runs after each merge, on the merging thread.
+  upkeep_due_ = background_;
   if (background_)
     thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "lf.merge");  // for top -H, perf and /proc
@@ -320,6 +322,8 @@ void sqlite_index_merger::start(const sqlite_log_positions& from, const sqlite_l
   if (!background_) {
     try {
       finished_ = measured_merge(work);
+      while (measured_upkeep_step()) {
+      }
     } catch (...) {
       failure_ = std::current_exception();
     }
@@ -355,6 +359,14 @@ std::optional<sqlite_merge_result> sqlite_index_merger::wait() {
   return finished();
 }
 
+std::optional<sqlite_merge_result> sqlite_index_merger::settle() {
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return !running_ && (!upkeep_due_ || failure_); });
+  }
+  return finished();
+}
+
 void sqlite_index_merger::on_wal_grown(int wal_pages) {
   if (!background_ || wal_pages < checkpoint_pages_ || checkpoint_pages_ <= 0)
     return;
@@ -371,10 +383,12 @@ void sqlite_index_merger::on_wal_grown(int wal_pages) {
   changed_.notify_all();
 }
 
+// Merges first, then checkpoints, then the key runs' upkeep a slice at a time, so neither a
+// compaction nor the deletion of replaced runs holds up a merge for long.
 void sqlite_index_merger::run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    changed_.wait(lock, [this] { return stopping_ || pending_ || checkpoint_due_; });
+    changed_.wait(lock, [this] { return stopping_ || pending_ || checkpoint_due_ || (upkeep_due_ && !failure_); });
     if (pending_) {
       auto work = std::move(*pending_);
       pending_.reset();
@@ -388,8 +402,10 @@ void sqlite_index_merger::run() {
       }
       lock.lock();
       finished_ = std::move(result);
-      failure_ = failure;
+      if (failure)
+        failure_ = failure;
       running_ = false;
+      upkeep_due_ = true;
       changed_.notify_all();
       continue;
     }
@@ -402,6 +418,21 @@ void sqlite_index_merger::run() {
     }
     if (stopping_)
       return;
+    if (upkeep_due_ && !failure_) {
+      lock.unlock();
+      bool more = false;
+      std::exception_ptr failure;
+      try {
+        more = measured_upkeep_step();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      lock.lock();
+      if (failure)
+        failure_ = failure;
+      upkeep_due_ = more;
+      changed_.notify_all();
+    }
   }
 }
 
@@ -443,6 +474,17 @@ sqlite_merge_result sqlite_index_merger::measured_merge(job& work) {
   auto rows = (work.up_to.entries - work.from.entries) + (work.up_to.idempotency - work.from.idempotency);
   total_rows.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
   return result;
+}
+
+// Counted as merging: compactions and deletions are the rest of what merging the keys costs.
+bool sqlite_index_merger::measured_upkeep_step() {
+  auto cpu_started = thread_cpu_ns();
+  auto checkpoint_cpu_before = checkpoint_cpu_ns_;
+  auto more = key_runs_.step();
+  auto cpu_ns = thread_cpu_ns() - cpu_started - (checkpoint_cpu_ns_ - checkpoint_cpu_before);
+  total_merge_cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
+  total_key_upkeep_cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
+  return more;
 }
 
 sqlite_merge_result sqlite_index_merger::merge(job& work) {
@@ -489,21 +531,32 @@ void sqlite_index_merger::merge_entries(job& work, bool& first_chunk, bool has_k
   }
 }
 
+// The keys go into a new run (sqlite_key_runs.hpp), live with the last chunk, which also
+// moves index_meta.
 void sqlite_index_merger::merge_keys(job& work, bool& first_chunk) {
   auto rows = key_rows_of(work.from, work.up_to, work.rows);
   sort_in_index_order(rows);
   auto total = rows.rows.size();
+  int64_t run = 0;
+  std::vector<sqlite_key_position> chunk;
   // At least one chunk: the last one records how far the indexes reach.
   size_t first = 0;
   do {
     auto last = std::min(total, first + chunk_rows_);
     begin_chunk(work, first_chunk);
     try {
-      for (size_t next = first; next < last;) {
-        auto count = last - next >= rows_per_insert ? rows_per_insert : 1;
-        insert_keys(rows, next, count);
-        next += count;
+      chunk.clear();
+      for (size_t index = first; index < last; ++index) {
+        if (index > 0 && rows.key(rows.rows[index]) == rows.key(rows.rows[index - 1]))
+          throw journal_error("duplicate idempotency key " + std::string(rows.key(rows.rows[index])) + " at pos "
+                              + std::to_string(rows.rows[index].pos));
+        chunk.push_back({rows.key(rows.rows[index]), rows.rows[index].pos});
       }
+      if (total > 0 && run == 0)
+        run = key_runs_.begin_run(0);
+      key_runs_.insert(run, chunk.data(), chunk.size());
+      if (last == total && run != 0)
+        key_runs_.publish(run, static_cast<int64_t>(total));
     } catch (...) {
       rollback();
       throw;
@@ -564,20 +617,6 @@ void sqlite_index_merger::insert_entries(const entry_rows& rows, size_t first, s
   }
 }
 
-void sqlite_index_merger::insert_keys(const key_rows& rows, size_t first, size_t count) {
-  auto& insert = count == rows_per_insert ? insert_keys_ : insert_key_;
-  int parameter = 1;
-  for (size_t index = first; index < first + count; ++index) {
-    insert.bind(parameter++, rows.key(rows.rows[index]));
-    insert.bind(parameter++, rows.rows[index].pos);
-  }
-  insert.run();
-  if (sqlite3_changes(connection_.get()) == static_cast<int>(count))
-    return;
-  for (size_t index = first; index < first + count; ++index)
-    confirm_key_indexed(rows.key(rows.rows[index]), rows.rows[index].pos);
-}
-
 void sqlite_index_merger::confirm_entry_indexed(std::string_view account, uint64_t seq, int64_t pos) {
   sqlite_statement_use use(indexed_entry_pos_);
   use->bind(1, account);
@@ -585,13 +624,6 @@ void sqlite_index_merger::confirm_entry_indexed(std::string_view account, uint64
   if (!use->step() || use->column_int64(0) != pos)
     throw journal_error("duplicate entry: " + std::string(account) + " seq " + std::to_string(seq) + " is at pos "
                         + std::to_string(pos) + " and already indexed elsewhere");
-}
-
-void sqlite_index_merger::confirm_key_indexed(std::string_view key, int64_t pos) {
-  sqlite_statement_use use(indexed_key_pos_);
-  use->bind(1, key);
-  if (!use->step() || use->column_int64(0) != pos)
-    throw journal_error("duplicate idempotency key " + std::string(key) + " at pos " + std::to_string(pos));
 }
 
 void sqlite_index_merger::record_merged(const sqlite_log_positions& up_to) {

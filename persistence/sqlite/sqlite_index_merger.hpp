@@ -8,9 +8,11 @@
 // invalidates the merger's page cache. The merger may run on its own thread
 // (index_merge_background), so the append path neither pays for a merge nor waits for one. A
 // merge commits in chunks of index_merge_chunk_rows rows, and only the last chunk moves
-// index_meta. A crash between chunks leaves rows indexed beyond index_meta; the next merge
-// finds them there at the same pos and goes on (a row there at another pos is a duplicate,
-// which stops the journal). Readers cope with a row in both index and tail (see
+// index_meta. A crash between chunks leaves entry rows indexed beyond index_meta; the next
+// merge finds them there at the same pos and goes on (a row there at another pos is a
+// duplicate, which stops the journal). The keys go into a new run of sorted keys
+// (sqlite_key_runs.hpp), live only with the last chunk: a crash leaves a run that is not,
+// which the merger deletes. Between merges its thread compacts the runs, a slice at a time. Readers cope with a row in both index and tail (see
 // sqlite_journal_tail.hpp). The index file commits with synchronous=NORMAL: it is derived
 // data; lost (or not this log's), it is rebuilt from the log at open.
 //
@@ -37,6 +39,7 @@
 
 #include "persistence/sqlite/key_filter.hpp"
 #include "persistence/sqlite/sqlite_handle.hpp"
+#include "persistence/sqlite/sqlite_key_runs.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"
 #include "persistence/sqlite/sqlite_schema.hpp"
 #include "persistence/sqlite/sqlite_unmerged_rows.hpp"
@@ -45,10 +48,12 @@ namespace ledgerflow {
 
 // What the index mergers of this process have spent so far, for benchmarks and profiling:
 // index rows written (entries and keys), and the CPU time of the threads that merged them
-// (the filter rebuild included) or checkpointed.
+// (the filter rebuild and the key runs' upkeep included), of that the key runs' upkeep
+// alone (compactions, deleting replaced runs), and of the log's checkpoints.
 struct sqlite_merge_totals {
   uint64_t rows = 0;
   uint64_t merge_cpu_ns = 0;
+  uint64_t key_upkeep_cpu_ns = 0;
   uint64_t checkpoint_cpu_ns = 0;
 };
 sqlite_merge_totals read_sqlite_merge_totals();
@@ -93,6 +98,9 @@ public:
   std::optional<sqlite_merge_result> finished();
   // Waits for the merge in flight, then as finished().
   std::optional<sqlite_merge_result> wait();
+  // Waits also for the key runs' upkeep to end (compactions, deleting replaced runs): then
+  // the index file stays as it is until the next merge.
+  std::optional<sqlite_merge_result> settle();
 
   // An append's commit left `wal_pages` pages in the log: past the checkpoint interval, the
   // merger's thread checkpoints it. Called from SQLite's WAL hook on the writer thread.
@@ -109,14 +117,13 @@ private:
   };
   sqlite_merge_result merge(job& work);
   sqlite_merge_result measured_merge(job& work);
+  bool measured_upkeep_step();
   void merge_entries(job& work, bool& first_chunk, bool has_keys);
   void merge_keys(job& work, bool& first_chunk);
   void begin_chunk(const job& work, bool& first_chunk);
   void end_chunk(const job& work, bool last);
   void insert_entries(const entry_rows& rows, size_t first, size_t count);
-  void insert_keys(const key_rows& rows, size_t first, size_t count);
   void confirm_entry_indexed(std::string_view account, uint64_t seq, int64_t pos);
-  void confirm_key_indexed(std::string_view key, int64_t pos);
   void record_merged(const sqlite_log_positions& up_to);
   void run();
   void checkpoint() noexcept;
@@ -133,16 +140,15 @@ private:
   sqlite_statement insert_entry_;
   sqlite_statement insert_entries_;  // rows_per_insert rows a statement
   sqlite_statement indexed_entry_pos_;
-  sqlite_statement insert_key_;
-  sqlite_statement insert_keys_;  // rows_per_insert rows a statement
-  sqlite_statement indexed_key_pos_;
   sqlite_statement write_merged_;
+  sqlite_key_runs key_runs_;
 
   std::mutex mutex_;
   std::condition_variable changed_;
   std::optional<job> pending_;
   bool running_ = false;
   bool checkpoint_due_ = false;
+  bool upkeep_due_ = false;  // key runs to compact or delete (sqlite_key_runs::step); with a thread, from open
   std::atomic<bool> checkpointed_{false};
   uint64_t checkpoint_cpu_ns_ = 0;  // this merger's checkpoints so far; its merging thread only
   bool stopping_ = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "persistence/sqlite/sqlite_key_runs.hpp"
 #include "persistence/sqlite/sqlite_schema.hpp"
 #include "protocols/snapshot_codec.hpp"
 
@@ -114,7 +115,8 @@ sqlite_journal_reader::sqlite_journal_reader(const std::string& path, const sqli
     latest_snapshot_(connection_.get(), "SELECT body FROM snapshots WHERE account = ?1"),
     find_idempotency_(connection_.get(), std::string("SELECT ") + idempotency_columns
                                            + " FROM idx.idempotency_index AS x CROSS JOIN main.idempotency AS d"
-                                             " ON d.pos = x.pos WHERE x.key = ?1"),
+                                             " ON d.pos = x.pos WHERE x." + sqlite_live_runs_condition("idx.")
+                                           + " AND x.key = ?1"),
     inflight_legs_(connection_.get(),
                    "SELECT transfer_id, from_account, from_bucket, from_seq, to_account, to_bucket, asset_code,"
                    " amount, idempotency_key, request_hash, ts_us FROM inflight_legs ORDER BY transfer_id"),

@@ -120,7 +120,8 @@ sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqli
     // On the index file, outside the append's transaction: an account the tail does not know
     // has all its entries merged, and a key in the index is committed in the log.
     indexed_last_seq_(index_connection_.get(), "SELECT max(seq) FROM entry_index WHERE account = ?1"),
-    indexed_key_(index_connection_.get(), "SELECT 1 FROM idempotency_index WHERE key = ?1"),
+    indexed_key_(index_connection_.get(),
+                 "SELECT 1 FROM idempotency_index WHERE " + sqlite_live_runs_condition() + " AND key = ?1"),
     key_at_(connection_.get(), "SELECT key FROM idempotency WHERE pos = ?1"),
     insert_entry_(connection_.get(), multi_row_insert(insert_entries_into, entry_columns, 1)),
     insert_entries_(connection_.get(), multi_row_insert(insert_entries_into, entry_columns, rows_per_insert)),
@@ -227,7 +228,7 @@ void sqlite_journal_writer::append(const append_batch& batch) {
 }
 
 void sqlite_journal_writer::finish_index_merge() {
-  take_finished_merge(merger_->wait());
+  take_finished_merge(merger_->settle());
 }
 
 // Every check comes before the first insert: a batch that contradicts itself or the journal

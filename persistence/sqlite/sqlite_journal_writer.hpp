@@ -48,7 +48,8 @@ public:
   // The whole batch or nothing; see journal::append. May then start (or run) an index merge;
   // a failure of a background merge surfaces here, at the next append.
   void append(const append_batch& batch);
-  // Waits for the merge in flight, if any, and takes its result into the tail.
+  // Waits for the merge in flight, if any, and the key runs' upkeep after it, and takes the
+  // merge's result into the tail.
   void finish_index_merge();
 
 private:

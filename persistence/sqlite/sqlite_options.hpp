@@ -55,6 +55,12 @@ struct sqlite_options {
   // a bigger log costs disk space and a longer replay after a crash, not correctness.
   // Measured with the append-only layout: 4 Ki pages ~4% slower than this, 64 Ki ~2% faster.
   uint32_t wal_autocheckpoint_pages = 16 * 1024;
+  // Merged idempotency keys are kept in sorted runs (sqlite_key_runs.hpp): this many runs of
+  // one level are compacted into one of the next level, and a compaction (or the deletion of
+  // the runs it replaced) writes this many keys per transaction, between which a merge may go
+  // first. More runs a level: fewer rewrites of each key, more runs a lookup searches.
+  size_t key_run_fan_in = 8;
+  size_t key_run_slice_keys = 20'000;
   // Reads run on their own connections, so they never wait for the writer; this bounds them.
   size_t read_connections_max = 4;
   // Keys the Bloom filter over the merged idempotency keys is first sized for (0 turns it

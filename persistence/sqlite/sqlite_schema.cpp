@@ -143,8 +143,9 @@ INSERT INTO journal_meta (name, value) VALUES ('log_id', random());
 
 // The index file's own schema (sqlite_index_path). Not migrated: a file that is not exactly
 // this, at index_schema_version, is emptied and rebuilt from the log.
-constexpr int64_t index_schema_version = 1;
-constexpr std::array<std::pair<const char*, const char*>, 3> index_tables{{
+// Version 2: idempotency keys in sorted runs (sqlite_key_runs.hpp) instead of one B-tree.
+constexpr int64_t index_schema_version = 2;
+constexpr std::array<std::pair<const char*, const char*>, 4> index_tables{{
   {"entry_index", "CREATE TABLE entry_index (\n"
                   "  account TEXT NOT NULL,\n"
                   "  seq INTEGER NOT NULL,\n"
@@ -152,13 +153,21 @@ constexpr std::array<std::pair<const char*, const char*>, 3> index_tables{{
                   "  PRIMARY KEY (account, seq)\n"
                   ") STRICT, WITHOUT ROWID"},
   {"idempotency_index", "CREATE TABLE idempotency_index (\n"
-                        "  key TEXT NOT NULL PRIMARY KEY,\n"
-                        "  pos INTEGER NOT NULL\n"
+                        "  run INTEGER NOT NULL,\n"
+                        "  key TEXT NOT NULL,\n"
+                        "  pos INTEGER NOT NULL,\n"
+                        "  PRIMARY KEY (run, key)\n"
                         ") STRICT, WITHOUT ROWID"},
   {"index_meta", "CREATE TABLE index_meta (\n"
                  "  name TEXT NOT NULL PRIMARY KEY,\n"
                  "  value INTEGER NOT NULL\n"
                  ") STRICT, WITHOUT ROWID"},
+  {"key_runs", "CREATE TABLE key_runs (\n"
+               "  run INTEGER PRIMARY KEY,\n"
+               "  level INTEGER NOT NULL,\n"
+               "  keys INTEGER NOT NULL,\n"
+               "  live INTEGER NOT NULL\n"
+               ") STRICT"},
 }};
 
 size_t stored_version(sqlite_connection& connection) {

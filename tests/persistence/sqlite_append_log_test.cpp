@@ -27,6 +27,13 @@ using test::temp_directory;
 
 namespace {
 
+// What a merge cut short leaves of its keys: some, in a run that is not live (the only one in
+// these tests, so numbered 1), whose idempotency records match `where`.
+std::string unfinished_key_run(const std::string& where) {
+  return "INSERT INTO key_runs (run, level, keys, live) VALUES (1, 0, 0, 0);"
+         "INSERT INTO idempotency_index (run, key, pos) SELECT 1, key, pos FROM idempotency WHERE " + where;
+}
+
 // Appends a second copy of every entry row, behind the journal's back.
 constexpr const char* duplicate_every_entry =
   "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after,"
@@ -467,10 +474,11 @@ TEST_CASE("a merge cut short between its chunks is finished by the next one, and
     ledger->append(expected.next_batch({"user:alice", "user:bob"}, 3));
     ledger->append(expected.next_batch({"user:alice", "user:carol"}, 2));
   }
-  // The first chunks: alice's oldest two entries and one key, indexed at their own positions.
+  // The first chunks: alice's oldest two entries, indexed at their own positions, and one key
+  // in a run not yet live.
   test::tamper(path, "INSERT INTO entry_index (account, seq, pos)"
                      " SELECT account, seq, pos FROM entries WHERE account = 'user:alice' AND seq <= 2");
-  test::tamper(path, "INSERT INTO idempotency_index (key, pos) SELECT key, pos FROM idempotency WHERE pos = 1");
+  test::tamper(path, unfinished_key_run("pos = 1").c_str());
   REQUIRE(merged_entries(path) == 0);
   for (bool background : {false, true}) {
     CAPTURE(background);
@@ -613,11 +621,12 @@ TEST_CASE("rows a cut-short merge left indexed at their own positions are accept
         ledger->append(expected.next_batch(accounts, 3));
     }
     // What chunks that committed before a crash leave: the first rows in index order, here
-    // 112 entries (12 accounts' 9, and user:wide-2's first 4) and 43 keys (k-0 .. k-29 in
-    // text order). Both ends fall inside a statement, which then finds some of its rows there.
+    // 112 entries (12 accounts' 9, and user:wide-2's first 4), where both ends fall inside a
+    // statement, which then finds some of its rows there; and 43 keys (k-0 .. k-29 in text
+    // order) in a run not yet live, deleted once the journal is open again.
     test::tamper(path, "INSERT INTO entry_index (account, seq, pos) SELECT account, seq, pos FROM entries"
                        " WHERE account < 'user:wide-2' OR (account = 'user:wide-2' AND seq <= 4)");
-    test::tamper(path, "INSERT INTO idempotency_index (key, pos) SELECT key, pos FROM idempotency WHERE key < 'k-3'");
+    test::tamper(path, unfinished_key_run("key < 'k-3'").c_str());
     REQUIRE(test::query_text(path, "SELECT count(*) FROM entry_index") == "112");
     REQUIRE(test::query_text(path, "SELECT count(*) FROM idempotency_index") == "43");
     REQUIRE(merged_entries(path) == 0);

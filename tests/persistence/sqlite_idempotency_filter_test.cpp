@@ -69,9 +69,12 @@ void check_keys(journal& ledger, size_t written) {
 // one must have read the index, so how many are found shows how often the filter let it.
 size_t planted_keys_found(sqlite_journal& ledger, const std::filesystem::path& path, size_t count) {
   ledger.finish_index_merge();  // its filter then holds every key written so far
-  std::string sql = "INSERT INTO idempotency_index (key, pos) VALUES ";
+  // Into the newest live run: the merges above have written at least one.
+  std::string sql = "INSERT INTO idempotency_index (run, key, pos) VALUES ";
   for (size_t i = 0; i < count; ++i)
-    sql += (i == 0 ? "('planted-" : ", ('planted-") + std::to_string(i) + "', 1)";
+    sql += (i == 0 ? "((SELECT max(run) FROM key_runs WHERE live = 1), 'planted-"
+                   : ", ((SELECT max(run) FROM key_runs WHERE live = 1), 'planted-")
+           + std::to_string(i) + "', 1)";
   test::tamper(path, sql.c_str());
   size_t found = 0;
   for (size_t i = 0; i < count; ++i)
