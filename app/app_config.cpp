@@ -79,6 +79,8 @@ status load_config_file(const std::string& path, app_config& config) {
   read_key(table, "ledger.command_timeout_ms", config.ledger.command_timeout_ms);
   read_size(table, "storage.sqlite.index_merge_rows", config.sqlite.index_merge_rows);
   read_size(table, "storage.sqlite.idempotency_filter_keys", config.sqlite.idempotency_filter_keys);
+  read_size(table, "storage.sqlite.key_run_fan_in", config.sqlite.key_run_fan_in);
+  read_size(table, "storage.sqlite.key_run_slice_keys", config.sqlite.key_run_slice_keys);
   read_key(table, "storage.sqlite.index_merge_background", config.sqlite.index_merge_background);
   read_size(table, "storage.sqlite.index_merge_chunk_rows", config.sqlite.index_merge_chunk_rows);
   read_size(table, "storage.sqlite.unmerged_rows_max", config.sqlite.unmerged_rows_max);

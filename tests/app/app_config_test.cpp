@@ -43,6 +43,8 @@ index_merge_background = false
 index_merge_chunk_rows = 250
 unmerged_rows_max = 90000
 cache_kib = 32768
+key_run_fan_in = 5
+key_run_slice_keys = 777
 [assets]
 GBP = 2
 )");
@@ -59,6 +61,8 @@ GBP = 2
   CHECK(config.sqlite.index_merge_chunk_rows == 250);
   CHECK(config.sqlite.unmerged_rows_max == 90000);
   CHECK(config.sqlite.writer_cache_kib == 32768);
+  CHECK(config.sqlite.key_run_fan_in == 5);
+  CHECK(config.sqlite.key_run_slice_keys == 777);
   CHECK(config.assets.find("GBP")->decimals == 2);
 }
 
