@@ -2,7 +2,10 @@
 of holds posted to another account, restart it, and prove that every acknowledged transfer and
 posted hold is on disk and `ledgerflow check` passes.
 
-Usage: crash_recovery.py LEDGERFLOW_BINARY [--rounds N]
+Usage: crash_recovery.py LEDGERFLOW_BINARY [--rounds N] [--config TOML]
+
+With --config the server runs with that config file: busy_index.toml merges the index and
+compacts the idempotency keys' runs every few batches, so the crashes land in those too.
 """
 import argparse
 import random
@@ -87,9 +90,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--config")
     args = parser.parse_args()
     data_dir = tempfile.mkdtemp(prefix="ledgerflow-crash-")
-    server = Server(args.binary, data_dir)
+    server = Server(args.binary, data_dir, extra_env={"LEDGERFLOW_CONFIG": args.config} if args.config else None)
     try:
         server.start()
         token = server.token()
