@@ -27,6 +27,16 @@ using test::temp_directory;
 
 namespace {
 
+// The WAL header's checkpoint sequence number (bytes 12-15, big-endian), which SQLite
+// increments each time it starts the WAL over from its beginning.
+uint32_t wal_restarts(const std::string& wal_path) {
+  std::ifstream wal(wal_path, std::ios::binary);
+  unsigned char header[16] = {};
+  wal.read(reinterpret_cast<char*>(header), sizeof(header));
+  REQUIRE(wal.gcount() == static_cast<std::streamsize>(sizeof(header)));
+  return (uint32_t{header[12]} << 24) | (uint32_t{header[13]} << 16) | (uint32_t{header[14]} << 8) | header[15];
+}
+
 // What a merge cut short leaves of its keys: some, in a run that is not live (the only one in
 // these tests, so numbered 1), whose idempotency records match `where`.
 std::string unfinished_key_run(const std::string& where) {
@@ -783,10 +793,12 @@ TEST_CASE("under steady appends the log keeps starting over instead of growing w
   auto log_bytes = std::filesystem::file_size(path);
   CAPTURE(wal_bytes);
   CAPTURE(log_bytes);
+  // SQLite counts the WAL's restarts in its header; never restarted, the count stays 0.
+  CHECK(wal_restarts(path.string() + "-wal") >= 2);
   // Its largest size, as the file keeps it. Never restarted, the WAL holds every frame ever
-  // written: ~1.7 times the log here. Restarted, ~0.1 times; the bound leaves room for a
-  // merger thread that a loaded machine starves for a while.
-  CHECK(wal_bytes < log_bytes / 2);
+  // written: ~1.7 times the log here. Restarted, ~0.1 times, up to ~1.2 times when a loaded
+  // machine (ctest -j2 beside the crash tests) starves the merger's thread for a while.
+  CHECK(wal_bytes < log_bytes * 3 / 2);
   check_reads(*ledger, expected);
 }
 
