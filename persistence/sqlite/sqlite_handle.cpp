@@ -42,6 +42,23 @@ void sqlite_connection::execute(const char* sql, std::string_view what) {
     throw_sqlite_error(db_.get(), code, what);
 }
 
+void sqlite_connection::rollback() noexcept {
+  if (sqlite3_get_autocommit(db_.get()) == 0)
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+std::string sqlite_multi_row_insert(std::string_view insert_into, size_t columns, size_t rows) {
+  std::string sql(insert_into);
+  sql += " VALUES ";
+  for (size_t row = 0; row < rows; ++row) {
+    sql += row == 0 ? "(" : ", (";
+    for (size_t column = 0; column < columns; ++column)
+      sql += column == 0 ? "?" : ", ?";
+    sql += ")";
+  }
+  return sql;
+}
+
 sqlite_statement::sqlite_statement(sqlite3* db, std::string_view sql) {
   sqlite3_stmt* statement = nullptr;
   int code = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,

@@ -3,6 +3,7 @@
 // above never look at SQLite result codes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,6 +27,9 @@ public:
   sqlite3* get() const { return db_.get(); }
   // Runs SQL that returns no rows we need (pragmas, DDL, migrations).
   void execute(const char* sql, std::string_view what);
+  // Ends the open transaction, if any: after some errors (a full disk, an I/O error) SQLite
+  // has already rolled back itself.
+  void rollback() noexcept;
 
 private:
   struct closer {
@@ -33,6 +37,13 @@ private:
   };
   std::unique_ptr<sqlite3, closer> db_;
 };
+
+// Rows a multi-row INSERT takes: the table cursor is opened and the statement ended once per
+// this many rows; a remainder goes one row at a time.
+inline constexpr size_t sqlite_rows_per_insert = 32;
+
+// "<insert_into> VALUES (?, ...), (?, ...), ...": `rows` rows of `columns` parameters each.
+std::string sqlite_multi_row_insert(std::string_view insert_into, size_t columns, size_t rows);
 
 // A statement prepared once (SQLITE_PREPARE_PERSISTENT) and reused. Text is bound with
 // SQLITE_STATIC: the caller keeps it alive until the statement is reset.

@@ -63,23 +63,10 @@ sqlite_connection open_log_for_merging(const std::string& log_path, const sqlite
   return connection;
 }
 
-// Index rows a multi-row INSERT takes: the table cursor is opened and the statement ended
-// once per this many rows, as the appends do (sqlite_journal_writer).
-constexpr size_t rows_per_insert = 32;
-
-// "INSERT INTO <into> VALUES (?, ...), ... ON CONFLICT DO NOTHING": `rows` rows of `columns`.
-std::string multi_row_insert_ignoring_conflicts(const char* into, size_t columns, size_t rows) {
-  std::string sql = "INSERT INTO ";
-  sql += into;
-  sql += " VALUES ";
-  for (size_t row = 0; row < rows; ++row) {
-    sql += row == 0 ? "(" : ", (";
-    for (size_t column = 0; column < columns; ++column)
-      sql += column == 0 ? "?" : ", ?";
-    sql += ")";
-  }
-  sql += " ON CONFLICT DO NOTHING";
-  return sql;
+// "INSERT INTO entry_index ... ON CONFLICT DO NOTHING" of `rows` rows: a row a crash left
+// indexed is skipped, then confirmed (insert_entries).
+std::string entry_index_insert(size_t rows) {
+  return sqlite_multi_row_insert("INSERT INTO entry_index (account, seq, pos)", 3, rows) + " ON CONFLICT DO NOTHING";
 }
 
 // A piece of a text buffer, by offset: the buffer may move while it grows.
@@ -290,12 +277,12 @@ sqlite_index_merger::sqlite_index_merger(const std::string& log_path, const sqli
     connection_(open_for_merging(log_path, options)),
     begin_(connection_.get(), "BEGIN IMMEDIATE"),
     commit_(connection_.get(), "COMMIT"),
-    insert_entry_(connection_.get(), multi_row_insert_ignoring_conflicts("entry_index (account, seq, pos)", 3, 1)),
+    insert_entry_(connection_.get(), entry_index_insert(1)),
     insert_entries_(connection_.get(),
-                    multi_row_insert_ignoring_conflicts("entry_index (account, seq, pos)", 3, rows_per_insert)),
+                    entry_index_insert(sqlite_rows_per_insert)),
     indexed_entry_pos_(connection_.get(), "SELECT pos FROM entry_index WHERE account = ?1 AND seq = ?2"),
     write_merged_(connection_.get(), "UPDATE index_meta SET value = ?2 WHERE name = ?1"),
-    key_runs_(connection_.get(), options.key_run_fan_in, options.key_run_slice_keys) {
+    key_runs_(connection_, options.key_run_fan_in, options.key_run_slice_keys) {
   // Without a thread of its own the upkeep runs after each merge, on the merging thread.
   upkeep_due_ = background_;
   if (background_)
@@ -463,14 +450,18 @@ void sqlite_index_merger::checkpoint_if_due() noexcept {
   checkpoint();
 }
 
+// This thread's CPU since `cpu_started`, less the checkpoints run meanwhile (between a merge's
+// chunks), which count as checkpoints. This merger's own count of those: the process-wide
+// total also has other journals' checkpoints.
+uint64_t sqlite_index_merger::cpu_ns_less_checkpoints(uint64_t cpu_started, uint64_t checkpoint_cpu_before) const {
+  return thread_cpu_ns() - cpu_started - (checkpoint_cpu_ns_ - checkpoint_cpu_before);
+}
+
 sqlite_merge_result sqlite_index_merger::measured_merge(job& work) {
   auto cpu_started = thread_cpu_ns();
   auto checkpoint_cpu_before = checkpoint_cpu_ns_;
   auto result = merge(work);
-  // Less the checkpoints run between its chunks, which count as checkpoints. This merger's own
-  // count: the process-wide total also has other journals' checkpoints.
-  auto checkpoint_cpu = checkpoint_cpu_ns_ - checkpoint_cpu_before;
-  total_merge_cpu_ns.fetch_add(thread_cpu_ns() - cpu_started - checkpoint_cpu, std::memory_order_relaxed);
+  total_merge_cpu_ns.fetch_add(cpu_ns_less_checkpoints(cpu_started, checkpoint_cpu_before), std::memory_order_relaxed);
   auto rows = (work.up_to.entries - work.from.entries) + (work.up_to.idempotency - work.from.idempotency);
   total_rows.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
   return result;
@@ -481,7 +472,7 @@ bool sqlite_index_merger::measured_upkeep_step() {
   auto cpu_started = thread_cpu_ns();
   auto checkpoint_cpu_before = checkpoint_cpu_ns_;
   auto more = key_runs_.step();
-  auto cpu_ns = thread_cpu_ns() - cpu_started - (checkpoint_cpu_ns_ - checkpoint_cpu_before);
+  auto cpu_ns = cpu_ns_less_checkpoints(cpu_started, checkpoint_cpu_before);
   total_merge_cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
   total_key_upkeep_cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
   return more;
@@ -518,12 +509,12 @@ void sqlite_index_merger::merge_entries(job& work, bool& first_chunk, bool has_k
     begin_chunk(work, first_chunk);
     try {
       for (size_t next = first; next < last;) {
-        auto count = last - next >= rows_per_insert ? rows_per_insert : 1;
+        auto count = last - next >= sqlite_rows_per_insert ? sqlite_rows_per_insert : 1;
         insert_entries(rows, next, count);
         next += count;
       }
     } catch (...) {
-      rollback();
+      connection_.rollback();
       throw;
     }
     end_chunk(work, last == total && !has_keys);
@@ -558,7 +549,7 @@ void sqlite_index_merger::merge_keys(job& work, bool& first_chunk) {
       if (last == total && run != 0)
         key_runs_.publish(run, static_cast<int64_t>(total));
     } catch (...) {
-      rollback();
+      connection_.rollback();
       throw;
     }
     end_chunk(work, last == total);
@@ -578,7 +569,7 @@ void sqlite_index_merger::begin_chunk(const job& work, bool& first_chunk) {
       first_chunk = false;
     }
   } catch (...) {
-    rollback();
+    connection_.rollback();
     throw;
   }
 }
@@ -591,16 +582,16 @@ void sqlite_index_merger::end_chunk(const job& work, bool last) {
       record_merged(work.up_to);
     commit_.run();
   } catch (...) {
-    rollback();
+    connection_.rollback();
     throw;
   }
 }
 
-// `count` rows from `first` in one statement (`count` is 1 or rows_per_insert). A row already
+// `count` rows from `first` in one statement (`count` is 1 or sqlite_rows_per_insert). A row already
 // indexed is skipped by the statement; only when some were, each row of the statement is
 // looked up: one indexed at the same pos was merged by a chunk that committed before a crash.
 void sqlite_index_merger::insert_entries(const entry_rows& rows, size_t first, size_t count) {
-  auto& insert = count == rows_per_insert ? insert_entries_ : insert_entry_;
+  auto& insert = count == sqlite_rows_per_insert ? insert_entries_ : insert_entry_;
   int parameter = 1;
   for (size_t index = first; index < first + count; ++index) {
     const auto& row = rows.rows[index];
@@ -633,11 +624,6 @@ void sqlite_index_merger::record_merged(const sqlite_log_positions& up_to) {
     write_merged_.bind(2, position);
     write_merged_.run();
   }
-}
-
-void sqlite_index_merger::rollback() noexcept {
-  if (sqlite3_get_autocommit(connection_.get()) == 0)
-    sqlite3_exec(connection_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 } // namespace ledgerflow

@@ -118,6 +118,7 @@ private:
   sqlite_merge_result merge(job& work);
   sqlite_merge_result measured_merge(job& work);
   bool measured_upkeep_step();
+  uint64_t cpu_ns_less_checkpoints(uint64_t cpu_started, uint64_t checkpoint_cpu_before) const;
   void merge_entries(job& work, bool& first_chunk, bool has_keys);
   void merge_keys(job& work, bool& first_chunk);
   void begin_chunk(const job& work, bool& first_chunk);
@@ -128,7 +129,6 @@ private:
   void run();
   void checkpoint() noexcept;
   void checkpoint_if_due() noexcept;
-  void rollback() noexcept;
 
   const bool background_;
   const size_t chunk_rows_;
@@ -138,7 +138,7 @@ private:
   sqlite_statement begin_;
   sqlite_statement commit_;
   sqlite_statement insert_entry_;
-  sqlite_statement insert_entries_;  // rows_per_insert rows a statement
+  sqlite_statement insert_entries_;  // sqlite_rows_per_insert rows a statement
   sqlite_statement indexed_entry_pos_;
   sqlite_statement write_merged_;
   sqlite_key_runs key_runs_;

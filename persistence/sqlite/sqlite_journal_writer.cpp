@@ -53,19 +53,6 @@ std::string_view encode_decimal(minor_units value, decimal_buffer& buffer) {
   return std::string_view(digit, static_cast<size_t>(end - digit));
 }
 
-// "INSERT ... VALUES (?, ...), (?, ...), ...": `rows` rows of `columns` parameters each.
-std::string multi_row_insert(const char* insert_into, size_t columns, size_t rows) {
-  std::string sql = insert_into;
-  sql += " VALUES ";
-  for (size_t row = 0; row < rows; ++row) {
-    sql += row == 0 ? "(" : ", (";
-    for (size_t column = 0; column < columns; ++column)
-      sql += column == 0 ? "?" : ", ?";
-    sql += ")";
-  }
-  return sql;
-}
-
 constexpr const char* insert_entries_into =
   "INSERT INTO entries (account, seq, kind, bucket, amount, available_after, held_after, cause_kind, cause_id,"
   " counterparty_account, counterparty_bucket, hold_id, ts_us)";
@@ -123,10 +110,12 @@ sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqli
     indexed_key_(index_connection_.get(),
                  "SELECT 1 FROM idempotency_index WHERE " + sqlite_live_runs_condition() + " AND key = ?1"),
     key_at_(connection_.get(), "SELECT key FROM idempotency WHERE pos = ?1"),
-    insert_entry_(connection_.get(), multi_row_insert(insert_entries_into, entry_columns, 1)),
-    insert_entries_(connection_.get(), multi_row_insert(insert_entries_into, entry_columns, rows_per_insert)),
-    insert_record_(connection_.get(), multi_row_insert(insert_records_into, record_columns, 1)),
-    insert_records_(connection_.get(), multi_row_insert(insert_records_into, record_columns, rows_per_insert)),
+    insert_entry_(connection_.get(), sqlite_multi_row_insert(insert_entries_into, entry_columns, 1)),
+    insert_entries_(connection_.get(),
+                    sqlite_multi_row_insert(insert_entries_into, entry_columns, sqlite_rows_per_insert)),
+    insert_record_(connection_.get(), sqlite_multi_row_insert(insert_records_into, record_columns, 1)),
+    insert_records_(connection_.get(),
+                    sqlite_multi_row_insert(insert_records_into, record_columns, sqlite_rows_per_insert)),
     // Latest wins by seq, not by arrival, so a stale snapshot can never replace a newer one.
     upsert_snapshot_(connection_.get(),
                      "INSERT INTO snapshots (account, seq, body) VALUES (?1, ?2, ?3)"
@@ -188,7 +177,7 @@ void sqlite_journal_writer::load_tail() {
     }
     connection_.execute("COMMIT", "end reading the unmerged tail");
   } catch (...) {
-    rollback();
+    connection_.rollback();
     throw;
   }
   if (merged_known_.entries > log_ends_known_.entries || merged_known_.idempotency > log_ends_known_.idempotency)
@@ -219,7 +208,7 @@ void sqlite_journal_writer::append(const append_batch& batch) {
     write(batch);
     commit_.run();
   } catch (...) {
-    rollback();
+    connection_.rollback();
     throw;
   }
   // Only a committed batch reaches the tail; a failed one leaves at most the heads it read.
@@ -351,14 +340,14 @@ bool sqlite_journal_writer::key_stored_at(const std::string& key, int64_t pos) {
   return query->column_text(0) == key;
 }
 
-// Up to rows_per_insert rows a statement: one statement start, cursor open and end per group
-// instead of per row. Rowids are max + 1 and this writer is the only one appending, so the
+// Up to sqlite_rows_per_insert rows a statement: one statement start, cursor open and end per
+// group instead of per row. Rowids are max + 1 and this writer is the only one appending, so the
 // rows land at the positions after the log's end, in order; checked at each statement.
 void sqlite_journal_writer::insert_entries(const std::vector<journal_entry>& entries) {
   auto next_pos = log_ends_known_.entries + 1;
   for (size_t first = 0; first < entries.size();) {
-    auto count = std::min(rows_per_insert, entries.size() - first) == rows_per_insert ? rows_per_insert : size_t{1};
-    auto& insert = count == rows_per_insert ? insert_entries_ : insert_entry_;
+    auto count = entries.size() - first >= sqlite_rows_per_insert ? sqlite_rows_per_insert : size_t{1};
+    auto& insert = count == sqlite_rows_per_insert ? insert_entries_ : insert_entry_;
     for (size_t row = 0; row < count; ++row)
       bind_entry(insert, static_cast<int>(row * entry_columns), entries[first + row], &amounts_[row * 3]);
     insert.run();
@@ -372,8 +361,8 @@ void sqlite_journal_writer::insert_entries(const std::vector<journal_entry>& ent
 void sqlite_journal_writer::insert_records(const std::vector<idempotency_record>& records) {
   auto next_pos = log_ends_known_.idempotency + 1;
   for (size_t first = 0; first < records.size();) {
-    auto count = std::min(rows_per_insert, records.size() - first) == rows_per_insert ? rows_per_insert : size_t{1};
-    auto& insert = count == rows_per_insert ? insert_records_ : insert_record_;
+    auto count = records.size() - first >= sqlite_rows_per_insert ? sqlite_rows_per_insert : size_t{1};
+    auto& insert = count == sqlite_rows_per_insert ? insert_records_ : insert_record_;
     for (size_t row = 0; row < count; ++row) {
       const auto& record = records[first + row];
       auto column = static_cast<int>(row * record_columns);
@@ -519,10 +508,5 @@ void sqlite_journal_writer::finish_checkpoint() noexcept {
   sqlite3_wal_checkpoint_v2(connection_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
-void sqlite_journal_writer::rollback() noexcept {
-  // After some errors (a full disk, an I/O error) SQLite has already rolled back itself.
-  if (sqlite3_get_autocommit(connection_.get()) == 0)
-    sqlite3_exec(connection_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-}
 
 } // namespace ledgerflow

@@ -53,9 +53,6 @@ public:
   void finish_index_merge();
 
 private:
-  // Rows one multi-row INSERT writes; a batch's remainder goes one row at a time.
-  static constexpr size_t rows_per_insert = 32;
-
   // Where a batch's rows landed, for the tail once the batch has committed.
   struct written_rows {
     std::vector<sqlite_journal_tail::entry_row> entries;
@@ -81,7 +78,6 @@ private:
   void merge_if_due();
   size_t key_filter_capacity_for(size_t keys) const;
   size_t regrown_filter_capacity(size_t merged_keys) const;
-  void rollback() noexcept;
 
   const size_t index_merge_rows_;
   const size_t unmerged_rows_max_;
@@ -99,9 +95,9 @@ private:
   sqlite_statement indexed_key_;
   sqlite_statement key_at_;
   sqlite_statement insert_entry_;
-  sqlite_statement insert_entries_;  // rows_per_insert rows
+  sqlite_statement insert_entries_;  // sqlite_rows_per_insert rows
   sqlite_statement insert_record_;
-  sqlite_statement insert_records_;  // rows_per_insert rows
+  sqlite_statement insert_records_;  // sqlite_rows_per_insert rows
   sqlite_statement upsert_snapshot_;
   sqlite_statement insert_leg_;
   sqlite_statement delete_leg_;
@@ -117,7 +113,7 @@ private:
   written_rows rows_;
   std::vector<std::pair<uint64_t, size_t>> key_hashes_;  // (hash, index in the batch), sorted
   std::vector<int64_t> key_candidates_;
-  decimal_buffer amounts_[3 * rows_per_insert];  // the amounts of the rows being inserted
+  decimal_buffer amounts_[3 * sqlite_rows_per_insert];  // the amounts of the rows being inserted
   std::unique_ptr<sqlite_index_merger> merger_;  // last: its thread stops first
 };
 

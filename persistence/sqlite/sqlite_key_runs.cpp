@@ -9,14 +9,8 @@ namespace ledgerflow {
 
 namespace {
 
-// Rows a multi-row INSERT takes, as the merger's other inserts.
-constexpr size_t many_rows = 32;
-
-std::string insert_rows(size_t rows) {
-  std::string sql = "INSERT INTO idempotency_index (run, key, pos) VALUES ";
-  for (size_t row = 0; row < rows; ++row)
-    sql += row == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
-  return sql;
+std::string run_insert(size_t rows) {
+  return sqlite_multi_row_insert("INSERT INTO idempotency_index (run, key, pos)", 3, rows);
 }
 
 } // namespace
@@ -25,36 +19,37 @@ std::string sqlite_live_runs_condition(std::string_view schema) {
   return "run IN (SELECT run FROM " + std::string(schema) + "key_runs WHERE live = 1)";
 }
 
-sqlite_key_runs::sqlite_key_runs(sqlite3* index, size_t fan_in, size_t slice_keys)
-  : index_(index),
+sqlite_key_runs::sqlite_key_runs(sqlite_connection& connection, size_t fan_in, size_t slice_keys)
+  : connection_(connection),
     fan_in_(std::max<size_t>(fan_in, 2)),
     slice_keys_(std::max<size_t>(slice_keys, 1)),
-    new_run_(index, "INSERT INTO key_runs (level, keys, live) VALUES (?1, 0, 0)"),
-    insert_one_(index, insert_rows(1)),
-    insert_many_(index, insert_rows(many_rows)),
-    publish_(index, "UPDATE key_runs SET live = 1, keys = ?2 WHERE run = ?1"),
-    retire_(index, "UPDATE key_runs SET live = 0 WHERE run = ?1"),
-    not_live_(index, "SELECT run FROM key_runs WHERE live = 0 ORDER BY run LIMIT 1"),
-    nth_key_(index, "SELECT key FROM idempotency_index WHERE run = ?1 ORDER BY key LIMIT 1 OFFSET ?2"),
-    delete_before_(index, "DELETE FROM idempotency_index WHERE run = ?1 AND key < ?2"),
-    delete_run_rows_(index, "DELETE FROM idempotency_index WHERE run = ?1"),
-    forget_run_(index, "DELETE FROM key_runs WHERE run = ?1"),
-    full_level_(index, "SELECT level FROM key_runs WHERE live = 1 GROUP BY level HAVING count(*) >= ?1"
-                       " ORDER BY level LIMIT 1"),
-    runs_of_level_(index, "SELECT run FROM key_runs WHERE live = 1 AND level = ?1 ORDER BY run LIMIT ?2"),
-    keys_from_start_(index, "SELECT key, pos FROM idempotency_index WHERE run = ?1 ORDER BY key LIMIT ?2"),
-    keys_after_(index, "SELECT key, pos FROM idempotency_index WHERE run = ?1 AND key > ?3 ORDER BY key LIMIT ?2") {}
+    new_run_(connection.get(), "INSERT INTO key_runs (level, keys, live) VALUES (?1, 0, 0)"),
+    insert_one_(connection.get(), run_insert(1)),
+    insert_many_(connection.get(), run_insert(sqlite_rows_per_insert)),
+    publish_(connection.get(), "UPDATE key_runs SET live = 1, keys = ?2 WHERE run = ?1"),
+    retire_(connection.get(), "UPDATE key_runs SET live = 0 WHERE run = ?1"),
+    not_live_(connection.get(), "SELECT run FROM key_runs WHERE live = 0 ORDER BY run LIMIT 1"),
+    nth_key_(connection.get(), "SELECT key FROM idempotency_index WHERE run = ?1 ORDER BY key LIMIT 1 OFFSET ?2"),
+    delete_before_(connection.get(), "DELETE FROM idempotency_index WHERE run = ?1 AND key < ?2"),
+    delete_run_rows_(connection.get(), "DELETE FROM idempotency_index WHERE run = ?1"),
+    forget_run_(connection.get(), "DELETE FROM key_runs WHERE run = ?1"),
+    full_level_(connection.get(), "SELECT level FROM key_runs WHERE live = 1 GROUP BY level HAVING count(*) >= ?1"
+                                  " ORDER BY level LIMIT 1"),
+    runs_of_level_(connection.get(), "SELECT run FROM key_runs WHERE live = 1 AND level = ?1 ORDER BY run LIMIT ?2"),
+    keys_from_start_(connection.get(), "SELECT key, pos FROM idempotency_index WHERE run = ?1 ORDER BY key LIMIT ?2"),
+    keys_after_(connection.get(),
+                "SELECT key, pos FROM idempotency_index WHERE run = ?1 AND key > ?3 ORDER BY key LIMIT ?2") {}
 
 int64_t sqlite_key_runs::begin_run(int64_t level) {
   new_run_.bind(1, level);
   new_run_.run();
-  return sqlite3_last_insert_rowid(index_);
+  return sqlite3_last_insert_rowid(connection_.get());
 }
 
 void sqlite_key_runs::insert(int64_t run, const sqlite_key_position* rows, size_t count) {
   for (size_t next = 0; next < count;) {
-    auto take = count - next >= many_rows ? many_rows : 1;
-    auto& statement = take == many_rows ? insert_many_ : insert_one_;
+    auto take = count - next >= sqlite_rows_per_insert ? sqlite_rows_per_insert : 1;
+    auto& statement = take == sqlite_rows_per_insert ? insert_many_ : insert_one_;
     int parameter = 1;
     for (size_t index = next; index < next + take; ++index) {
       statement.bind(parameter++, run);
@@ -84,25 +79,18 @@ bool sqlite_key_runs::step() {
     }
     return start_compaction();
   } catch (...) {
-    rollback();
+    connection_.rollback();
     compacting_.reset();  // its target is not live: deleted as a leftover, the compaction redone
     throw;
   }
 }
 
 void sqlite_key_runs::begin() {
-  if (auto code = sqlite3_exec(index_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); code != SQLITE_OK)
-    throw_sqlite_error(index_, code, "begin a key run step");
+  connection_.execute("BEGIN IMMEDIATE", "begin a key run step");
 }
 
 void sqlite_key_runs::commit() {
-  if (auto code = sqlite3_exec(index_, "COMMIT", nullptr, nullptr, nullptr); code != SQLITE_OK)
-    throw_sqlite_error(index_, code, "commit a key run step");
-}
-
-void sqlite_key_runs::rollback() noexcept {
-  if (sqlite3_get_autocommit(index_) == 0)
-    sqlite3_exec(index_, "ROLLBACK", nullptr, nullptr, nullptr);
+  connection_.execute("COMMIT", "commit a key run step");
 }
 
 std::optional<int64_t> sqlite_key_runs::run_not_live() {

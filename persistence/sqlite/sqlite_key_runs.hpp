@@ -43,7 +43,7 @@ struct sqlite_key_position {
 class sqlite_key_runs {
 public:
   // On the merger's connection to the index file, the only one writing it.
-  sqlite_key_runs(sqlite3* index, size_t fan_in, size_t slice_keys);
+  sqlite_key_runs(sqlite_connection& connection, size_t fan_in, size_t slice_keys);
 
   // In the caller's transaction: a new run at `level`, not live yet.
   int64_t begin_run(int64_t level);
@@ -77,13 +77,12 @@ private:
   bool refill(source_cursor& source);
   void begin();
   void commit();
-  void rollback() noexcept;
   std::optional<int64_t> run_not_live();
   void delete_slice(int64_t run);
   bool start_compaction();
   void compact_slice();
 
-  sqlite3* index_;
+  sqlite_connection& connection_;
   const size_t fan_in_;
   const size_t slice_keys_;
   std::optional<compaction> compacting_;

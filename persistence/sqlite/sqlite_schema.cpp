@@ -219,7 +219,7 @@ void migrate_sqlite_schema(sqlite_connection& connection, size_t target_version)
     apply_missing_steps(connection, target_version);
     connection.execute("COMMIT", "commit the migration");
   } catch (...) {
-    sqlite3_exec(connection.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    connection.rollback();
     throw;
   }
 }
@@ -344,7 +344,7 @@ void reset_index_file(sqlite_connection& index, int64_t log_id) {
     index.execute(version.c_str(), "set the index file's version");
     index.execute("COMMIT", "commit the reset index file");
   } catch (...) {
-    sqlite3_exec(index.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    index.rollback();
     throw;
   }
 }
