@@ -26,10 +26,10 @@ void throw_sqlite_error(sqlite3* db, int code, std::string_view what) {
   throw journal_error(message);
 }
 
-sqlite_connection::sqlite_connection(const std::string& path, int flags) {
+sqlite_connection::sqlite_connection(const std::string& path, int flags, const char* vfs) {
   configure_sqlite_once();
   sqlite3* db = nullptr;
-  int code = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  int code = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, vfs);
   db_.reset(db);  // SQLite hands out a handle even on failure; it must be closed too
   if (code != SQLITE_OK)
     throw_sqlite_error(db, code, "open " + path);

@@ -22,7 +22,8 @@ class sqlite_connection {
 public:
   // `flags` as for sqlite3_open_v2; NOMUTEX is added because each connection is only ever
   // used by one thread at a time (the stores guarantee it), so SQLite's own lock is waste.
-  sqlite_connection(const std::string& path, int flags);
+  // `vfs` names a registered VFS (nullptr: the default one).
+  sqlite_connection(const std::string& path, int flags, const char* vfs = nullptr);
 
   sqlite3* get() const { return db_.get(); }
   // Runs SQL that returns no rows we need (pragmas, DDL, migrations).

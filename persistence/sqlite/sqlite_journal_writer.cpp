@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "persistence/sqlite/sqlite_schema.hpp"
+#include "persistence/sqlite/sqlite_wal_coalescing.hpp"
 #include "protocols/snapshot_codec.hpp"
 
 namespace ledgerflow {
@@ -66,8 +67,15 @@ int on_wal_commit(void* merger, sqlite3*, const char*, int wal_pages) {
   return SQLITE_OK;
 }
 
+// The synchronous modes that sync the log at every commit, before other connections can see
+// it: only these may gather a commit's log writes in memory until that sync.
+bool syncs_every_commit(sqlite_synchronous mode) {
+  return mode == sqlite_synchronous::full || mode == sqlite_synchronous::extra;
+}
+
 sqlite_connection open_for_writing(const std::string& path, const sqlite_options& options) {
-  sqlite_connection connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite_connection connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                               syncs_every_commit(options.synchronous) ? sqlite_wal_coalescing_vfs() : nullptr);
   sqlite3_busy_timeout(connection.get(), static_cast<int>(options.busy_timeout_ms));
   switch_to_wal(connection);
   connection.execute(pragma_synchronous(options.synchronous).c_str(), "set synchronous");
