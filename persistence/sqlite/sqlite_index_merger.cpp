@@ -22,6 +22,7 @@ std::atomic<uint64_t> total_rows{0};
 std::atomic<uint64_t> total_merge_cpu_ns{0};
 std::atomic<uint64_t> total_checkpoint_cpu_ns{0};
 std::atomic<uint64_t> total_key_upkeep_cpu_ns{0};
+std::atomic<uint64_t> total_index_pages_written{0};
 
 uint64_t thread_cpu_ns() {
   timespec now{};
@@ -257,7 +258,8 @@ key_rows key_rows_of(const sqlite_log_positions& from, const sqlite_log_position
 sqlite_merge_totals read_sqlite_merge_totals() {
   return {total_rows.load(std::memory_order_relaxed), total_merge_cpu_ns.load(std::memory_order_relaxed),
           total_key_upkeep_cpu_ns.load(std::memory_order_relaxed),
-          total_checkpoint_cpu_ns.load(std::memory_order_relaxed)};
+          total_checkpoint_cpu_ns.load(std::memory_order_relaxed),
+          total_index_pages_written.load(std::memory_order_relaxed)};
 }
 
 std::unique_ptr<key_filter> read_merged_key_filter(sqlite_connection& connection, size_t capacity_keys) {
@@ -457,11 +459,21 @@ uint64_t sqlite_index_merger::cpu_ns_less_checkpoints(uint64_t cpu_started, uint
   return thread_cpu_ns() - cpu_started - (checkpoint_cpu_ns_ - checkpoint_cpu_before);
 }
 
+// Pages the index connection wrote out of its cache (into the index file's WAL) since the last
+// call: what a merge costs in writes grows with how many index pages its rows land on.
+void sqlite_index_merger::count_pages_written() {
+  int written = 0;
+  int highwater = 0;
+  if (sqlite3_db_status(connection_.get(), SQLITE_DBSTATUS_CACHE_WRITE, &written, &highwater, 1) == SQLITE_OK)
+    total_index_pages_written.fetch_add(static_cast<uint64_t>(written), std::memory_order_relaxed);
+}
+
 sqlite_merge_result sqlite_index_merger::measured_merge(job& work) {
   auto cpu_started = thread_cpu_ns();
   auto checkpoint_cpu_before = checkpoint_cpu_ns_;
   auto result = merge(work);
   total_merge_cpu_ns.fetch_add(cpu_ns_less_checkpoints(cpu_started, checkpoint_cpu_before), std::memory_order_relaxed);
+  count_pages_written();
   auto rows = (work.up_to.entries - work.from.entries) + (work.up_to.idempotency - work.from.idempotency);
   total_rows.fetch_add(static_cast<uint64_t>(rows), std::memory_order_relaxed);
   return result;
@@ -473,6 +485,7 @@ bool sqlite_index_merger::measured_upkeep_step() {
   auto checkpoint_cpu_before = checkpoint_cpu_ns_;
   auto more = key_runs_.step();
   auto cpu_ns = cpu_ns_less_checkpoints(cpu_started, checkpoint_cpu_before);
+  count_pages_written();
   total_merge_cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
   total_key_upkeep_cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
   return more;

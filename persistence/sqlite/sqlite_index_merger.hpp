@@ -55,6 +55,7 @@ struct sqlite_merge_totals {
   uint64_t merge_cpu_ns = 0;
   uint64_t key_upkeep_cpu_ns = 0;
   uint64_t checkpoint_cpu_ns = 0;
+  uint64_t index_pages_written = 0;  // by merges and key-run upkeep, into the index file's WAL
 };
 sqlite_merge_totals read_sqlite_merge_totals();
 
@@ -118,6 +119,7 @@ private:
   sqlite_merge_result merge(job& work);
   sqlite_merge_result measured_merge(job& work);
   bool measured_upkeep_step();
+  void count_pages_written();
   uint64_t cpu_ns_less_checkpoints(uint64_t cpu_started, uint64_t checkpoint_cpu_before) const;
   void merge_entries(job& work, bool& first_chunk, bool has_keys);
   void merge_keys(job& work, bool& first_chunk);
