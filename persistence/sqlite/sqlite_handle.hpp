@@ -43,6 +43,11 @@ private:
 // this many rows; a remainder goes one row at a time.
 inline constexpr size_t sqlite_rows_per_insert = 32;
 
+// Rows the next INSERT takes of `remaining`: a whole multi-row statement, or one row.
+inline size_t sqlite_rows_in_next_insert(size_t remaining) {
+  return remaining >= sqlite_rows_per_insert ? sqlite_rows_per_insert : 1;
+}
+
 // "<insert_into> VALUES (?, ...), (?, ...), ...": `rows` rows of `columns` parameters each.
 std::string sqlite_multi_row_insert(std::string_view insert_into, size_t columns, size_t rows);
 

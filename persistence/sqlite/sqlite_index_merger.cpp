@@ -522,7 +522,7 @@ void sqlite_index_merger::merge_entries(job& work, bool& first_chunk, bool has_k
     begin_chunk(work, first_chunk);
     try {
       for (size_t next = first; next < last;) {
-        auto count = last - next >= sqlite_rows_per_insert ? sqlite_rows_per_insert : 1;
+        auto count = sqlite_rows_in_next_insert(last - next);
         insert_entries(rows, next, count);
         next += count;
       }

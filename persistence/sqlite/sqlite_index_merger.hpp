@@ -12,9 +12,10 @@
 // merge finds them there at the same pos and goes on (a row there at another pos is a
 // duplicate, which stops the journal). The keys go into a new run of sorted keys
 // (sqlite_key_runs.hpp), live only with the last chunk: a crash leaves a run that is not,
-// which the merger deletes. Between merges its thread compacts the runs, a slice at a time. Readers cope with a row in both index and tail (see
-// sqlite_journal_tail.hpp). The index file commits with synchronous=NORMAL: it is derived
-// data; lost (or not this log's), it is rebuilt from the log at open.
+// which the merger deletes. Between merges its thread compacts the runs, a slice at a time.
+// Readers cope with a row in both index and tail (see sqlite_journal_tail.hpp). The index file
+// commits with synchronous=NORMAL: it is derived data; lost (or not this log's), it is rebuilt
+// from the log at open.
 //
 // Off the writer thread it also runs the log's WAL checkpoints (on its log connection), when an
 // append's commit reports the log has grown past wal_autocheckpoint_pages. Such a checkpoint

@@ -354,7 +354,7 @@ bool sqlite_journal_writer::key_stored_at(const std::string& key, int64_t pos) {
 void sqlite_journal_writer::insert_entries(const std::vector<journal_entry>& entries) {
   auto next_pos = log_ends_known_.entries + 1;
   for (size_t first = 0; first < entries.size();) {
-    auto count = entries.size() - first >= sqlite_rows_per_insert ? sqlite_rows_per_insert : size_t{1};
+    auto count = sqlite_rows_in_next_insert(entries.size() - first);
     auto& insert = count == sqlite_rows_per_insert ? insert_entries_ : insert_entry_;
     for (size_t row = 0; row < count; ++row)
       bind_entry(insert, static_cast<int>(row * entry_columns), entries[first + row], &amounts_[row * 3]);
@@ -369,7 +369,7 @@ void sqlite_journal_writer::insert_entries(const std::vector<journal_entry>& ent
 void sqlite_journal_writer::insert_records(const std::vector<idempotency_record>& records) {
   auto next_pos = log_ends_known_.idempotency + 1;
   for (size_t first = 0; first < records.size();) {
-    auto count = records.size() - first >= sqlite_rows_per_insert ? sqlite_rows_per_insert : size_t{1};
+    auto count = sqlite_rows_in_next_insert(records.size() - first);
     auto& insert = count == sqlite_rows_per_insert ? insert_records_ : insert_record_;
     for (size_t row = 0; row < count; ++row) {
       const auto& record = records[first + row];
@@ -515,6 +515,5 @@ size_t sqlite_journal_writer::regrown_filter_capacity(size_t merged_keys) const 
 void sqlite_journal_writer::finish_checkpoint() noexcept {
   sqlite3_wal_checkpoint_v2(connection_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
-
 
 } // namespace ledgerflow

@@ -48,7 +48,7 @@ int64_t sqlite_key_runs::begin_run(int64_t level) {
 
 void sqlite_key_runs::insert(int64_t run, const sqlite_key_position* rows, size_t count) {
   for (size_t next = 0; next < count;) {
-    auto take = count - next >= sqlite_rows_per_insert ? sqlite_rows_per_insert : 1;
+    auto take = sqlite_rows_in_next_insert(count - next);
     auto& statement = take == sqlite_rows_per_insert ? insert_many_ : insert_one_;
     int parameter = 1;
     for (size_t index = next; index < next + take; ++index) {

@@ -88,7 +88,7 @@ private:
   std::optional<compaction> compacting_;
   sqlite_statement new_run_;
   sqlite_statement insert_one_;
-  sqlite_statement insert_many_;  // many_rows rows a statement
+  sqlite_statement insert_many_;  // sqlite_rows_per_insert rows a statement
   sqlite_statement publish_;
   sqlite_statement retire_;
   sqlite_statement not_live_;
