@@ -13,4 +13,7 @@ int run_serve(const app_config& config);
 int run_token(const app_config& config, const token_claims& claims);
 int run_check(const app_config& config);
 
+struct watch_options;
+int run_watch(const watch_options& options);
+
 } // namespace ledgerflow

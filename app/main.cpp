@@ -5,6 +5,7 @@
 
 #include "app/bench_command.hpp"
 #include "app/commands.hpp"
+#include "app/watch_options.hpp"
 
 using namespace ledgerflow;
 
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "verify the ledger; exit 0 when every invariant holds");
   add_storage_flags(check, flags);
 
+  watch_options watch;
+  auto* watch_command = app.add_subcommand("watch", "print every change of the accounts as JSON lines (WebSocket)");
+  add_watch_flags(watch_command, watch);
+
   bench_options bench;
   auto* bench_command = app.add_subcommand("bench", "run a benchmark; prints one JSON object last on stdout");
   bench_command->require_subcommand(1);
@@ -84,8 +89,14 @@ int main(int argc, char** argv) {
   auto* bench_journal = bench_command->add_subcommand("journal", "journal appends per second on one thread, no actors");
   add_storage_flags(bench_journal, flags);
   add_bench_journal_flags(bench_journal, bench_journal_options);
+  push_bench_options bench_push_options;
+  auto* bench_push = bench_command->add_subcommand("push", "WebSocket fan-out: deliveries per second, latency, memory");
+  add_bench_push_flags(bench_push, bench_push_options);
 
   CLI11_PARSE(app, argc, argv);
+
+  if (*watch_command) // a client: the server's config does not concern it
+    return run_watch(watch);
 
   app_config config;
   if (auto failed = load(flags, config))
@@ -103,5 +114,7 @@ int main(int argc, char** argv) {
     return run_bench_ledger(config, bench);
   if (*bench_journal)
     return run_bench_journal(config, bench_journal_options);
+  if (*bench_push)
+    return run_bench_push(bench_push_options);
   return 1;
 }
