@@ -11,6 +11,11 @@ packages=(
   postgresql curl python3
 )
 
+# Node.js runs the WebSocket end-to-end tests (tests/node). Checked by command, not by package:
+# a node from elsewhere (NodeSource, nvm) already brings its own npm.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
