@@ -44,4 +44,34 @@ int run_bench_journal(const app_config& config, const journal_bench_options& opt
   return run_journal_bench(options, config.sqlite);
 }
 
+void add_bench_push_flags(CLI::App* command, push_bench_options& options) {
+  command->add_option("--connections", options.connections, "WebSocket clients")
+    ->check(CLI::Range(size_t{1}, size_t{100'000}));
+  command->add_option("--accounts", options.accounts, "accounts money moves between")
+    ->check(CLI::Range(size_t{2}, size_t{1'000'000}));
+  command->add_option("--subscriptions-per-connection", options.subscriptions_per_connection,
+                      "accounts each client subscribes to")->check(CLI::Range(size_t{1}, size_t{100}));
+  command->add_option("--rate", options.rate, "transfers/s offered at full load (and to the Node baseline)")
+    ->check(CLI::Range(1.0, 1e6));
+  command->add_option("--duration", options.duration_s, "measured seconds of each phase")->check(CLI::Range(0.5, 3600.0));
+  command->add_option("--warmup", options.warmup_s, "unmeasured seconds before each phase")->check(CLI::Range(0.0, 600.0));
+  command->add_option("--idle-settle", options.idle_settle_s, "seconds idle before reading the server's memory")
+    ->check(CLI::Range(0.0, 600.0));
+  command->add_option("--client-threads", options.client_threads, "io threads of the WebSocket clients")
+    ->check(CLI::Range(size_t{1}, size_t{16}));
+  command->add_option("--http-connections", options.http_connections, "keep-alive connections posting transfers")
+    ->check(CLI::Range(size_t{1}, size_t{1'000}));
+  command->add_flag("--skip-node", options.skip_node, "do not run the Node.js ws baseline");
+  command->add_option("--node", options.node_binary, "the node binary");
+  command->add_option("--node-script", options.node_script, "the Node baseline server (.mjs)");
+  command->add_option("--node-path", options.node_path, "NODE_PATH where the `ws` package is found");
+  command->add_option("--server", options.server_binary, "the ledgerflow binary to serve with (default: this one)");
+  command->add_option("--work-dir", options.work_dir, "where the server's data and logs go (default: a temp dir)");
+  command->add_flag("--keep-work-dir", options.keep_work_dir, "keep the temporary directory");
+}
+
+int run_bench_push(const push_bench_options& options) {
+  return run_push_bench(options);
+}
+
 } // namespace ledgerflow

@@ -6,6 +6,7 @@
 #include "app/app_config.hpp"
 #include "bench/journal_bench.hpp"
 #include "bench/ledger_bench.hpp"
+#include "bench/push_bench.hpp"
 
 namespace ledgerflow {
 
@@ -16,5 +17,8 @@ int run_bench_ledger(const app_config& config, const bench_options& options);
 
 void add_bench_journal_flags(CLI::App* command, journal_bench_options& options);
 int run_bench_journal(const app_config& config, const journal_bench_options& options);
+
+void add_bench_push_flags(CLI::App* command, push_bench_options& options);
+int run_bench_push(const push_bench_options& options);
 
 } // namespace ledgerflow
