@@ -92,9 +92,6 @@ int main(int argc, char** argv) {
   push_bench_options bench_push_options;
   auto* bench_push = bench_command->add_subcommand("push", "WebSocket fan-out: deliveries per second, latency, memory");
   add_bench_push_flags(bench_push, bench_push_options);
-  push_bench_options bench_push_options;
-  auto* bench_push = bench_command->add_subcommand("push", "WebSocket fan-out: deliveries per second, latency, memory");
-  add_bench_push_flags(bench_push, bench_push_options);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -117,8 +114,6 @@ int main(int argc, char** argv) {
     return run_bench_ledger(config, bench);
   if (*bench_journal)
     return run_bench_journal(config, bench_journal_options);
-  if (*bench_push)
-    return run_bench_push(bench_push_options);
   if (*bench_push)
     return run_bench_push(bench_push_options);
   return 1;
