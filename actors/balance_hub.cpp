@@ -42,7 +42,18 @@ caf::behavior balance_hub(caf::stateful_actor<hub_state>* self) {
   };
 }
 
+caf::behavior hub_listener(caf::event_based_actor* self, caf::actor hub, durable_listener listener) {
+  self->send(hub, subscribe_atom::value, caf::actor{self});
+  return {
+    [listener = std::move(listener)](publish_atom, const durable_entries& entries) { listener(entries); },
+  };
+}
+
 } // namespace
+
+caf::actor spawn_hub_listener(caf::actor_system& system, const caf::actor& hub, durable_listener listener) {
+  return system.spawn(hub_listener, hub, std::move(listener));
+}
 
 caf::actor spawn_balance_hub(caf::actor_system& system) {
   return system.spawn(balance_hub);

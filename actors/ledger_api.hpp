@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct account_view {
   std::vector<bucket_balance> balances;  // sorted by bucket
   std::vector<open_hold> holds;          // sorted by hold id
 };
+
+// Durable entries of one group commit, shared by every listener (never copied per client).
+using durable_entries = std::shared_ptr<const std::vector<journal_entry>>;
+using durable_listener = std::function<void(const durable_entries&)>;
 
 class ledger_api {
 public:
@@ -42,6 +47,11 @@ public:
   virtual void get_account(std::string account, callback<account_view> done) = 0;
   virtual void get_entries(std::string account, uint64_t after_seq, size_t limit,
                            callback<std::vector<journal_entry>> done) = 0;
+
+  // Calls `listener` with each batch of entries that becomes durable from now on, in commit
+  // order, one call at a time, on a ledger thread. It must only queue work: never block,
+  // never call the ledger back. It is called until the ledger stops.
+  virtual void on_durable(durable_listener listener) = 0;
 
   // Storage open and recovery done.
   virtual bool ready() const = 0;

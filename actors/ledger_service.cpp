@@ -134,6 +134,8 @@ void ledger_service::stop() {
   // by the flush marker it already queued.
   caf::scoped_actor self{system_};
   self->request(context_->writer, std::chrono::seconds(30), flush_atom::value).receive([] {}, [](caf::error&) {});
+  for (auto& listener : listeners_)
+    caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   for (auto* actor : {&context_->writer, &context_->hub, &reader_})
     caf::anon_send_exit(*actor, caf::exit_reason::user_shutdown);
   for (auto& finisher : finishers_)
@@ -254,6 +256,12 @@ void ledger_service::get_entries(std::string account, uint64_t after_seq, size_t
                      done(make_error(error_code::unavailable, std::string("journal read failed: ") + failure.what()));
                    }
                  }});
+}
+
+void ledger_service::on_durable(durable_listener listener) {
+  if (!started_)
+    return;
+  listeners_.push_back(spawn_hub_listener(system_, context_->hub, std::move(listener)));
 }
 
 std::string ledger_service::metrics_text() const {

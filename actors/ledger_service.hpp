@@ -36,6 +36,7 @@ public:
   void get_account(std::string account, callback<account_view> done) override;
   void get_entries(std::string account, uint64_t after_seq, size_t limit,
                    callback<std::vector<journal_entry>> done) override;
+  void on_durable(durable_listener listener) override;
   bool ready() const override { return ready_.load(); }
   std::string metrics_text() const override;
   const asset_registry& assets() const override { return context_->assets; }
@@ -56,6 +57,7 @@ private:
   std::vector<caf::actor> finishers_;
   caf::actor sweeper_;
   caf::actor reader_;
+  std::vector<caf::actor> listeners_;  // on_durable's, stopped with the hub
   std::string process_tag_;
   std::atomic<uint64_t> next_id_{0};
   std::atomic<bool> ready_{false};

@@ -96,9 +96,6 @@ struct view_request {
   std::function<void(outcome<account_view>)> done;
 };
 
-// Durable entries of one group commit, shared by every subscriber (never copied per client).
-using durable_entries = std::shared_ptr<const std::vector<journal_entry>>;
-
 } // namespace ledgerflow
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::write_request)

@@ -35,6 +35,24 @@ void read_size(const toml::table& table, std::string_view path, size_t& target) 
     target = static_cast<size_t>(*value);
 }
 
+void read_websocket(const toml::table& table, websocket_config& ws) {
+  if (auto* origins = table.at_path("websocket.allowed_origins").as_array()) {
+    ws.allowed_origins.clear();
+    for (const auto& origin : *origins)
+      if (auto text = origin.value<std::string>())
+        ws.allowed_origins.push_back(*text);
+  }
+  read_size(table, "websocket.message_bytes_max", ws.message_bytes_max);
+  read_size(table, "websocket.subscriptions_max", ws.subscriptions_max);
+  read_size(table, "websocket.connections_per_ip_max", ws.connections_per_ip_max);
+  read_size(table, "websocket.connections_per_subject_max", ws.connections_per_subject_max);
+  read_key(table, "websocket.messages_per_second", ws.messages_per_second);
+  read_key(table, "websocket.idle_timeout_ms", ws.idle_timeout_ms);
+  read_key(table, "websocket.ping_interval_ms", ws.ping_interval_ms);
+  read_size(table, "websocket.send_queue_frames_max", ws.send_queue_frames_max);
+  read_key(table, "websocket.behind_close_ms", ws.behind_close_ms);
+}
+
 status read_assets(const toml::table& table, app_config& config) {
   auto* assets = table.at_path("assets").as_table();
   if (!assets)
@@ -71,6 +89,8 @@ status load_config_file(const std::string& path, app_config& config) {
   read_size(table, "threads.io", config.io_threads);
   read_key(table, "drain_timeout_ms", config.drain_timeout_ms);
   read_size(table, "threads.actors", config.caf_threads);
+  read_size(table, "connections_max", config.connections_max);
+  read_websocket(table, config.websocket);
   read_size(table, "ledger.batch_entries_max", config.ledger.batch_entries_max);
   read_size(table, "ledger.registry_shards", config.ledger.registry_shards);
   read_size(table, "ledger.idempotency_shards", config.ledger.idempotency_shards);
@@ -108,6 +128,17 @@ status load_config_environment(app_config& config) {
   read("LEDGERFLOW_LOG_JSON", log_json);
   if (!log_json.empty())
     config.log_json = log_json == "1" || log_json == "true";
+  std::string origins;
+  read("LEDGERFLOW_WS_ALLOWED_ORIGINS", origins);  // comma-separated
+  if (!origins.empty()) {
+    config.websocket.allowed_origins.clear();
+    for (size_t start = 0; start <= origins.size();) {
+      auto comma = std::min(origins.find(',', start), origins.size());
+      if (comma > start)
+        config.websocket.allowed_origins.push_back(origins.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
   std::string synchronous;
   read("LEDGERFLOW_SQLITE_SYNCHRONOUS", synchronous);
   if (!synchronous.empty() && !sqlite_synchronous_from_string(synchronous, config.sqlite.synchronous))
@@ -141,6 +172,8 @@ outcome<gateway_config> make_gateway_config(const app_config& config) {
   gateway.jwt_secret = config.effective_jwt_secret();
   gateway.io_threads = config.io_threads;
   gateway.drain_timeout_ms = config.drain_timeout_ms;
+  gateway.connections_max = config.connections_max;
+  gateway.websocket = config.websocket;
   gateway.ledger_timeout_ms = config.ledger.command_timeout_ms;
   return gateway;
 }

@@ -32,6 +32,8 @@ struct app_config {
   bool log_json = false;
   size_t io_threads = 2;
   uint32_t drain_timeout_ms = limits::http_drain_ms;  // how long stop waits for in-flight requests
+  size_t connections_max = limits::http_connections_max;  // HTTP and WebSocket, per listener
+  websocket_config websocket;
   // Scheduler threads, besides the journal writer's and the index merger's own threads.
   size_t caf_threads = default_actor_threads();
   asset_registry assets = asset_registry::defaults();

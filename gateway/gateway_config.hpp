@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "protocols/limits.hpp"
 
@@ -14,6 +15,21 @@ namespace ledgerflow {
 struct listen_address {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 asks the kernel for a free port (tests); read it back with port()
+};
+
+// The WebSocket stream's bounds (docs/websocket.md); every violation has its error or close code.
+struct websocket_config {
+  // Origins a browser page may connect from, besides the server's own; "*" allows any.
+  std::vector<std::string> allowed_origins;
+  size_t message_bytes_max = limits::ws_message_bytes_max;
+  size_t subscriptions_max = limits::ws_subscriptions_max;
+  size_t connections_per_ip_max = limits::ws_connections_per_ip_max;
+  size_t connections_per_subject_max = limits::ws_connections_per_subject_max;
+  uint32_t messages_per_second = limits::ws_messages_per_second;
+  uint32_t idle_timeout_ms = limits::ws_idle_timeout_ms;
+  uint32_t ping_interval_ms = limits::ws_ping_interval_ms;
+  size_t send_queue_frames_max = limits::ws_send_queue_frames_max;
+  uint32_t behind_close_ms = limits::ws_behind_close_ms;
 };
 
 struct gateway_config {
@@ -32,6 +48,7 @@ struct gateway_config {
   // How long stop() lets requests already in hand finish (ledger answer included) before it
   // closes what is left; 0 closes at once.
   uint32_t drain_timeout_ms = limits::http_drain_ms;
+  websocket_config websocket;
 };
 
 // Hard ceiling for io_threads: more threads than this only add contention.

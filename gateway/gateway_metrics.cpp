@@ -39,6 +39,43 @@ std::string gateway_metrics::prometheus_text() const {
   text += "# HELP ledgerflow_http_ledger_timeouts_total Requests answered 503 because the ledger did not reply in time.\n";
   text += "# TYPE ledgerflow_http_ledger_timeouts_total counter\n";
   text += "ledgerflow_http_ledger_timeouts_total " + std::to_string(ledger_timeouts_.load()) + "\n";
+  return text + websocket_text();
+}
+
+void gateway_metrics::count_websocket_error(std::string_view code) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto found = websocket_errors_.find(code);
+  if (found == websocket_errors_.end())
+    websocket_errors_.emplace(std::string(code), 1);
+  else
+    ++found->second;
+}
+
+void gateway_metrics::count_websocket_close(uint16_t code) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++websocket_closes_[code];
+}
+
+std::string gateway_metrics::websocket_text() const {
+  std::string text;
+  text += "# HELP ledgerflow_ws_connections_open WebSocket connections open now.\n";
+  text += "# TYPE ledgerflow_ws_connections_open gauge\n";
+  text += "ledgerflow_ws_connections_open " + std::to_string(websockets_open_.load()) + "\n";
+  text += "# HELP ledgerflow_ws_frames_sent_total Frames written to WebSocket clients (updates, replies, control).\n";
+  text += "# TYPE ledgerflow_ws_frames_sent_total counter\n";
+  text += "ledgerflow_ws_frames_sent_total " + std::to_string(websocket_frames_.load()) + "\n";
+  text += "# HELP ledgerflow_ws_coalesced_total Updates dropped for a newer one of the same bucket (slow clients).\n";
+  text += "# TYPE ledgerflow_ws_coalesced_total counter\n";
+  text += "ledgerflow_ws_coalesced_total " + std::to_string(websocket_coalesced_.load()) + "\n";
+  std::lock_guard<std::mutex> lock(mutex_);
+  text += "# HELP ledgerflow_ws_errors_total Error frames sent, by code.\n";
+  text += "# TYPE ledgerflow_ws_errors_total counter\n";
+  for (const auto& [code, count] : websocket_errors_)
+    text += "ledgerflow_ws_errors_total{code=\"" + code + "\"} " + std::to_string(count) + "\n";
+  text += "# HELP ledgerflow_ws_closes_total Connections the server closed, by close code.\n";
+  text += "# TYPE ledgerflow_ws_closes_total counter\n";
+  for (const auto& [code, count] : websocket_closes_)
+    text += "ledgerflow_ws_closes_total{code=\"" + std::to_string(code) + "\"} " + std::to_string(count) + "\n";
   return text;
 }
 

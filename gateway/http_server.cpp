@@ -19,6 +19,8 @@
 #include "gateway/http_listener.hpp"
 #include "gateway/router.hpp"
 #include "gateway/session_registry.hpp"
+#include "gateway/ws/push_hub.hpp"
+#include "gateway/ws/ws_context.hpp"
 
 namespace ledgerflow {
 
@@ -27,15 +29,27 @@ namespace net = boost::asio;
 // Declaration order is destruction order in reverse: the io_context (and with it every
 // session) goes before the router and metrics the sessions point at.
 struct http_server::state {
-  state(gateway_config config_in, ledger_api& ledger, unix_seconds_clock clock)
-    : config(std::move(config_in)), routes(ledger, token_keys{config.jwt_secret}, metrics, std::move(clock)),
-      io(static_cast<int>(std::clamp<size_t>(config.io_threads, 1, gateway_io_threads_max))) {}
+  state(gateway_config config_in, ledger_api& ledger_in, unix_seconds_clock clock)
+    : config(std::move(config_in)), ledger(ledger_in), routes(ledger_in, token_keys{config.jwt_secret}, metrics, clock),
+      io(static_cast<int>(std::clamp<size_t>(config.io_threads, 1, gateway_io_threads_max))) {
+    websocket = std::make_shared<ws::ws_context>();
+    websocket->config = config.websocket;
+    websocket->keys = token_keys{config.jwt_secret};
+    websocket->clock = std::move(clock);
+    websocket->ledger = &ledger;
+    websocket->metrics = &metrics;
+    websocket->hub = std::make_shared<ws::push_hub>(ledger.assets());
+    websocket->gate = gate;
+    websocket->sessions = sessions;
+  }
 
   gateway_config config;
+  ledger_api& ledger;
   gateway_metrics metrics;
   std::shared_ptr<callback_gate> gate = std::make_shared<callback_gate>();
   std::shared_ptr<session_registry> sessions = std::make_shared<session_registry>();
   router routes;
+  std::shared_ptr<ws::ws_context> websocket;
   net::io_context io;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::shared_ptr<http_listener> client_listener;
@@ -65,6 +79,12 @@ status http_server::state::check_config() const {
   if (config.admin_listen && config.admin_listen->port != 0 && config.admin_listen->port == config.listen.port
       && config.admin_listen->host == config.listen.host)
     return invalid("admin listener must not share the client listener's address");
+  const auto& ws = config.websocket;
+  if (ws.message_bytes_max == 0 || ws.subscriptions_max == 0 || ws.connections_per_ip_max == 0
+      || ws.connections_per_subject_max == 0 || ws.messages_per_second == 0 || ws.send_queue_frames_max == 0)
+    return invalid("websocket limits must be above zero");
+  if (ws.idle_timeout_ms == 0 || ws.ping_interval_ms == 0 || ws.behind_close_ms == 0)
+    return invalid("websocket timeouts must be above zero");
   return done{};
 }
 
@@ -79,6 +99,7 @@ session_settings http_server::state::settings_for(listener_role role) {
   settings.header_bytes_max = config.header_bytes_max;
   settings.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   settings.ledger_timeout = std::chrono::milliseconds(config.ledger_timeout_ms);
+  settings.ws = websocket;
   return settings;
 }
 
@@ -108,6 +129,7 @@ status http_server::start() {
   if (auto valid = s.check_config(); !valid)
     return valid;
   s.started = true;
+  s.ledger.on_durable([hub = s.websocket->hub](const durable_entries& batch) { hub->publish(batch); });
   auto client_role = s.config.admin_listen ? listener_role::client : listener_role::combined;
   s.client_listener = std::make_shared<http_listener>(s.io, s.settings_for(client_role), s.config.connections_max);
   if (auto opened = s.client_listener->open(s.config.listen); !opened)
@@ -151,6 +173,7 @@ void http_server::stop() {
   if (!s.threads.empty())
     s.drain();
   s.gate->close();
+  s.websocket->hub->close();
   s.work.reset();
   s.io.stop();
   for (auto& thread : s.threads)

@@ -8,7 +8,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <spdlog/spdlog.h>
+
+#include "gateway/ws/ws_upgrade.hpp"
 
 namespace ledgerflow {
 
@@ -71,7 +74,8 @@ http_session::http_session(net::ip::tcp::socket&& socket, session_settings setti
   : stream_(std::move(socket)), ledger_timer_(stream_.get_executor()), settings_(std::move(settings)) {}
 
 http_session::~http_session() {
-  settings_.metrics->close_connection();
+  if (!handed_off_)
+    settings_.metrics->close_connection();
   settings_.sessions->remove(registry_id_);
 }
 
@@ -128,12 +132,56 @@ void http_session::on_read_header(beast::error_code ec, size_t) {
   method_ = method_of(header.method());
   version_ = header.version();
   keep_alive_ = header.keep_alive();
+  if (is_websocket_upgrade())
+    return upgrade_to_websocket();
   if (parser_->is_done())
     return dispatch_request();
   // curl and others wait for this before sending a body larger than 1 KiB.
   if (beast::iequals(header[http::field::expect], "100-continue"))
     return do_continue();
   do_read_body();
+}
+
+bool http_session::is_websocket_upgrade() const {
+  const auto& header = parser_->get();
+  auto target = header.target();
+  auto path = target.substr(0, target.find('?'));
+  auto upgrade = header[http::field::upgrade];
+  return settings_.ws && std::string_view(path.data(), path.size()) == ws::websocket_path
+         && ws::wants_websocket(std::string_view(upgrade.data(), upgrade.size()));
+}
+
+void http_session::upgrade_to_websocket() {
+  const auto& header = parser_->get();
+  auto view = [](beast::string_view text) { return std::string_view(text.data(), text.size()); };
+  ws::upgrade_request request;
+  request.headers.is_get = header.method() == http::verb::get;
+  request.headers.connection = view(header[http::field::connection]);
+  request.headers.upgrade = view(header[http::field::upgrade]);
+  request.headers.version = view(header[http::field::sec_websocket_version]);
+  request.headers.key = view(header[http::field::sec_websocket_key]);
+  request.headers.protocols = view(header[http::field::sec_websocket_protocol]);
+  request.headers.origin = view(header[http::field::origin]);
+  request.headers.host = view(header[http::field::host]);
+  request.authorization = view(header[http::field::authorization]);
+  auto target = view(header.target());
+  if (auto question = target.find('?'); question != std::string_view::npos)
+    request.query = target.substr(question + 1);
+  beast::error_code ec;
+  auto remote = stream_.socket().remote_endpoint(ec);
+  request.remote_ip = ec ? std::string("unknown") : remote.address().to_string();
+  route_ = ws::websocket_path;
+  keep_alive_ = false;  // a refused upgrade ends the connection
+  if (!parser_->is_done())
+    return reject_unreadable(http::error::unexpected_body);
+  auto prepared = ws::prepare_upgrade(settings_.ws, request);
+  if (!prepared)
+    return reply(error_response(prepared.error()));
+  prepared->leftover = beast::buffers_to_string(buffer_.data());
+  settings_.metrics->count_response(route_, method_, 101);
+  handed_off_ = true;
+  stream_.expires_never();
+  std::make_shared<ws::ws_session>(stream_.release_socket(), std::move(*prepared))->start();
 }
 
 void http_session::do_continue() {

@@ -29,6 +29,10 @@
 
 namespace ledgerflow {
 
+namespace ws {
+struct ws_context;
+}
+
 // What every session of one listener shares. The router and metrics belong to http_server
 // and outlive its io_context, hence every session.
 struct session_settings {
@@ -41,6 +45,8 @@ struct session_settings {
   size_t header_bytes_max = 0;
   std::chrono::milliseconds read_timeout{0};
   std::chrono::milliseconds ledger_timeout{0};
+  // Upgrades to /v1/ws go to the WebSocket stream; null: refused like any unknown route.
+  std::shared_ptr<ws::ws_context> ws;
 };
 
 class http_session : public std::enable_shared_from_this<http_session> {
@@ -68,6 +74,8 @@ private:
   void do_read_body();
   void on_read_body(error_code_type ec, size_t bytes);
   void reject_unreadable(error_code_type ec);
+  bool is_websocket_upgrade() const;
+  void upgrade_to_websocket();
 
   void dispatch_request();
   responder make_responder(uint64_t request_id);
@@ -90,6 +98,8 @@ private:
   session_settings settings_;
 
   session_registry::session_id registry_id_ = 0;
+  // The socket (and its connection slot) went to a WebSocket session.
+  bool handed_off_ = false;
   // async_read_header is waiting for a next request (it may have received part of one).
   bool awaiting_request_ = false;
 

@@ -34,6 +34,17 @@ inline constexpr size_t http_body_bytes_max = 64 * 1024;
 inline constexpr size_t http_header_bytes_max = 16 * 1024;
 inline constexpr uint32_t http_read_timeout_ms = 30'000;
 inline constexpr size_t http_connections_max = 10'000;
+// WebSocket /v1/ws (configurable under [websocket]).
+inline constexpr size_t ws_message_bytes_max = 64 * 1024;  // Beast's default is 16 MiB
+inline constexpr size_t ws_subscriptions_max = 100;         // accounts per connection
+inline constexpr size_t ws_connections_per_ip_max = 1'000;
+inline constexpr size_t ws_connections_per_subject_max = 100;
+inline constexpr uint32_t ws_messages_per_second = 100;     // client messages; burst twice that
+inline constexpr uint32_t ws_idle_timeout_ms = 60'000;
+inline constexpr uint32_t ws_ping_interval_ms = 20'000;
+inline constexpr size_t ws_send_queue_frames_max = 1'024;   // then updates coalesce per bucket
+inline constexpr uint32_t ws_behind_close_ms = 10'000;
+inline constexpr size_t ws_request_id_length_max = 64;
 // On stop, requests already in hand get this long to be answered before connections close.
 inline constexpr uint32_t http_drain_ms = 5'000;
 

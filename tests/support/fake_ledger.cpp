@@ -215,6 +215,16 @@ account_book& fake_ledger::book_of(const std::string& account) {
 
 void fake_ledger::record(const journal_entry& entry) {
   entries_[entry.account].push_back(entry);
+  // Every entry is its own "commit" here; listeners only queue, so calling them under the
+  // lock keeps their batches in order.
+  auto batch = std::make_shared<const std::vector<journal_entry>>(1, entry);
+  for (const auto& listener : listeners_)
+    listener(batch);
+}
+
+void fake_ledger::on_durable(durable_listener listener) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  listeners_.push_back(std::move(listener));
 }
 
 void fake_ledger::answer_or_hold(std::function<void()> answer) {

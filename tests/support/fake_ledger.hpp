@@ -44,6 +44,7 @@ public:
   void get_account(std::string account, callback<account_view> done) override;
   void get_entries(std::string account, uint64_t after_seq, size_t limit,
                    callback<std::vector<journal_entry>> done) override;
+  void on_durable(durable_listener listener) override;
   bool ready() const override;
   std::string metrics_text() const override;
   const asset_registry& assets() const override { return assets_; }
@@ -70,6 +71,7 @@ private:
   std::map<std::string, std::vector<journal_entry>> entries_;
   std::map<std::string, idempotency_record> idempotency_;
   std::vector<std::function<void()>> held_;
+  std::vector<durable_listener> listeners_;
   bool ready_ = true;
   bool holding_ = false;
   size_t transfer_calls_ = 0;
