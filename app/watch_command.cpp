@@ -38,6 +38,14 @@ using milliseconds = std::chrono::milliseconds;
 
 constexpr const char* msgpack_subprotocol = "ledgerflow.v1.msgpack";
 
+// A string field of a server message, or "" (the message is untrusted: any shape may come).
+std::string string_at(const nlohmann::json& message, const char* key) {
+  if (!message.is_object())
+    return {};
+  auto found = message.find(key);
+  return found != message.end() && found->is_string() ? found->get<std::string>() : std::string{};
+}
+
 // How one connection ended; the client decides what comes next.
 struct connection_end {
   enum class kind {
@@ -142,6 +150,8 @@ private:
   enum class phase { connecting, open, closing, ended };
 
   void on_resolve(beast::error_code ec, const tcp::resolver::results_type& endpoints) {
+    if (abandoned())
+      return;
     if (ec)
       return fail(ec, "resolve");
     beast::get_lowest_layer(*ws_).expires_after(milliseconds(watch_limits::connect_timeout_ms));
@@ -150,6 +160,8 @@ private:
   }
 
   void on_connect(beast::error_code ec, const tcp::endpoint&) {
+    if (abandoned())
+      return;
     if (ec)
       return fail(ec, "connect");
     if constexpr (use_tls)
@@ -176,8 +188,10 @@ private:
   }
 
   void on_tls_handshake(beast::error_code ec) {
+    if (abandoned())
+      return;
     // A refused certificate is refused again on every attempt.
-    if (ec && ec.category() == net::error::get_ssl_category() && phase_ == phase::connecting)
+    if (ec && ec.category() == net::error::get_ssl_category())
       return end({connection_end::kind::failed, "TLS handshake: " + describe(ec) +
                                                     " (--cafile PATH trusts a self-signed certificate)"});
     if (ec)
@@ -206,15 +220,15 @@ private:
   }
 
   void on_upgrade(beast::error_code ec) {
-    if (ec == websocket::error::upgrade_declined && phase_ == phase::connecting) {
+    if (abandoned())
+      return;
+    if (ec == websocket::error::upgrade_declined) {
       auto status = response_.result_int();
       std::string detail = "upgrade answered HTTP " + std::to_string(status) + ": " + response_.body();
       return end({status >= 400 && status < 500 ? connection_end::kind::refused : connection_end::kind::lost, detail});
     }
     if (ec)
       return fail(ec, "upgrade");
-    if (phase_ != phase::connecting)
-      return end({connection_end::kind::closed_by_us, "closed while upgrading"});
     phase_ = phase::open;
     // Only an echoed subprotocol switches the encoding; a server may decline the offer.
     msgpack_ = response_[http::field::sec_websocket_protocol] == msgpack_subprotocol;
@@ -279,6 +293,15 @@ private:
     if (parsed.is_discarded())
       return make_error(error_code::bad_request, "a text frame that is not JSON");
     return parsed;
+  }
+
+  // close() came while connecting: stop at the next step (a completion may already have been
+  // queued when it cancelled, so its handler sees no error).
+  bool abandoned() {
+    if (phase_ != phase::closing)
+      return false;
+    end({connection_end::kind::closed_by_us, "abandoned while connecting"});
+    return true;
   }
 
   void fail(beast::error_code ec, const char* what) {
@@ -363,8 +386,8 @@ void watch_client::connect() {
 void watch_client::on_message(const nlohmann::json& message) {
   if (finishing_ || !print(message))
     return;
-  auto type = message.value("type", "");
-  bool answers_subscribe = message.contains("id") && message["id"] == subscribe_id_;
+  auto type = string_at(message, "type");
+  bool answers_subscribe = string_at(message, "id") == subscribe_id_;
   if (type == "subscribed" && answers_subscribe)
     reconnect_delay_ms_ = watch_limits::reconnect_delay_first_ms; // this link works again
   else if (type == "error" && answers_subscribe)
@@ -387,13 +410,13 @@ bool watch_client::print(const nlohmann::json& message) {
 }
 
 void watch_client::on_subscribe_error(const nlohmann::json& message) {
-  auto code = message.value("code", "");
+  auto code = string_at(message, "code");
   if (subscribe_error_is_transient(code)) {
     reconnect_reason_ = "subscribe answered " + code;
     current_->close(); // on_end reconnects
     return;
   }
-  std::cerr << "watch: subscribe refused: " << code << ": " << message.value("message", "") << "\n";
+  std::cerr << "watch: subscribe refused: " << code << ": " << string_at(message, "message") << "\n";
   finish(watch_exit::refused);
 }
 

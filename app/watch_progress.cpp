@@ -31,7 +31,12 @@ std::optional<uint64_t> seq_field(const nlohmann::json& object) {
 } // namespace
 
 watch_progress::watch_progress(std::vector<std::string> accounts, std::optional<uint64_t> since_seq)
-  : accounts_(std::move(accounts)), since_seq_(since_seq) {}
+  : since_seq_(since_seq) {
+  // The server refuses a subscribe that names an account twice; the first mention counts.
+  for (auto& account : accounts)
+    if (std::find(accounts_.begin(), accounts_.end(), account) == accounts_.end())
+      accounts_.push_back(std::move(account));
+}
 
 nlohmann::json watch_progress::subscribe_op(const std::string& id) const {
   auto items = nlohmann::json::array();

@@ -16,6 +16,7 @@ namespace ledgerflow {
 
 class watch_progress {
 public:
+  // Accounts named twice are watched once.
   watch_progress(std::vector<std::string> accounts, std::optional<uint64_t> since_seq);
 
   // {"op":"subscribe","id":id,"accounts":[...]}: each account with since_seq = the last seq

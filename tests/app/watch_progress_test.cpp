@@ -27,6 +27,11 @@ TEST_CASE("the first subscribe asks for a snapshot, or for a replay with --since
   CHECK(resumed.subscribe_op("watch-1")["accounts"] == json::array({{{"account", "user:alice"}, {"since_seq", 0}}}));
 }
 
+TEST_CASE("an account named twice is subscribed once") {
+  watch_progress progress({"user:alice", "user:bob", "user:alice"}, std::nullopt);
+  CHECK(progress.subscribe_op("watch-1")["accounts"].size() == 2);
+}
+
 TEST_CASE("a reconnection resumes each account after the last seq it printed") {
   watch_progress progress({"user:alice", "user:bob"}, std::nullopt);
   CHECK(progress.take(subscribed("watch-1", "user:alice", 4)));
