@@ -221,8 +221,10 @@ phase_figures measure_phase(const char* name, double rate, const push_bench_opti
   return figures;
 }
 
-double rounded(double value, double step = 0.001) {
-  return std::round(value / step) * step;
+// Dividing by a power of ten (not multiplying by 0.001) gives the double nearest the decimal.
+double rounded(double value, int decimals = 3) {
+  auto scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
 }
 
 nlohmann::json phase_json(const phase_figures& figures) {
@@ -245,7 +247,7 @@ nlohmann::json phase_json(const phase_figures& figures) {
     {"error_frames", figures.window.errors},
     {"connections_closed", figures.window.closed},
     {"bytes_per_delivery",
-     figures.window.delivered ? rounded(static_cast<double>(figures.window.bytes) / figures.window.delivered, 0.1) : 0.0},
+     figures.window.delivered ? rounded(static_cast<double>(figures.window.bytes) / figures.window.delivered, 1) : 0.0},
     {"server_cpu_cores", rounded(figures.server_cpu_cores)},
     {"bench_cpu_cores", rounded(figures.bench_cpu_cores)},
   };
@@ -346,7 +348,7 @@ nlohmann::json report_json(const push_bench_options& options, const push_report&
     {"p99_ms", rounded(report.half.p99_ms)},
     {"p999_ms", rounded(report.half.p999_ms)},
     {"latency_phase", "half_load"},
-    {"rss_per_idle_conn_kib", rounded(rss_per_conn, 0.01)},
+    {"rss_per_idle_conn_kib", rounded(rss_per_conn, 2)},
     {"server_rss_before_ws_kib", report.rss_before_kib},
     {"server_rss_idle_kib", report.rss_idle_kib},
     {"accounts", options.accounts},
@@ -372,12 +374,12 @@ nlohmann::json report_json(const push_bench_options& options, const push_report&
     out["node_ws_delivered_per_s"] = std::round(node.phase->delivered_per_s);
     out["ratio_to_node"] = nullptr;
     if (node.phase->delivered_per_s > 0)
-      out["ratio_to_node"] = rounded(report.full.delivered_per_s / node.phase->delivered_per_s, 0.01);
+      out["ratio_to_node"] = rounded(report.full.delivered_per_s / node.phase->delivered_per_s, 2);
     out["node_ws_p50_ms"] = rounded(node.phase->p50_ms);
     out["node_ws_p99_ms"] = rounded(node.phase->p99_ms);
     out["node_ws_p999_ms"] = rounded(node.phase->p999_ms);
     out["node_ws"] = phase_json(*node.phase);
-    out["node_ws_rss_per_idle_conn_kib"] = rounded(*node.rss_per_idle_conn_kib, 0.01);
+    out["node_ws_rss_per_idle_conn_kib"] = rounded(*node.rss_per_idle_conn_kib, 2);
     out["node_ws_versions"] = node.versions;
     out["node_ws_unavailable_reason"] = nullptr;
   } else {
