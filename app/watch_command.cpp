@@ -192,8 +192,7 @@ private:
       return;
     // A refused certificate is refused again on every attempt.
     if (ec && ec.category() == net::error::get_ssl_category())
-      return end({connection_end::kind::failed, "TLS handshake: " + describe(ec) +
-                                                    " (--cafile PATH trusts a self-signed certificate)"});
+      return end({connection_end::kind::failed, "TLS handshake: " + describe_tls_failure(ec)});
     if (ec)
       return fail(ec, "TLS handshake");
     do_upgrade();
@@ -315,6 +314,15 @@ private:
       return;
     phase_ = phase::ended;
     client_.on_end(how);
+  }
+
+  std::string describe_tls_failure(beast::error_code ec) {
+    auto text = describe(ec);
+    auto verified = SSL_get_verify_result(ws_->next_layer().native_handle());
+    if (verified != X509_V_OK)
+      text += std::string(": ") + X509_verify_cert_error_string(verified);
+    return text + " (the certificate must be trusted, --cafile PATH for a self-signed one, and name " +
+           client_.url().host + ")";
   }
 
   static std::string describe(beast::error_code ec) {
