@@ -108,6 +108,8 @@ private:
   uint64_t reconnect_delay_ms_ = watch_limits::reconnect_delay_first_ms;
   std::minstd_rand jitter_{std::random_device{}()};
   bool ever_opened_ = false;
+  bool subscribed_ = false;       // the current connection's subscribe was answered...
+  bool subscribe_failed_ = false; // ...and not with an error too
   bool finishing_ = false;
   int exit_code_ = watch_exit::done;
 };
@@ -383,6 +385,8 @@ bool watch_client::configure_tls() {
 }
 
 void watch_client::connect() {
+  subscribed_ = false;
+  subscribe_failed_ = false;
   subscribe_id_ = "watch-" + std::to_string(++attempts_);
   if (url_.tls)
     current_ = std::make_shared<websocket_connection<true>>(io_, *this);
@@ -397,7 +401,7 @@ void watch_client::on_message(const nlohmann::json& message) {
   auto type = string_at(message, "type");
   bool answers_subscribe = string_at(message, "id") == subscribe_id_;
   if (type == "subscribed" && answers_subscribe)
-    reconnect_delay_ms_ = watch_limits::reconnect_delay_first_ms; // this link works again
+    subscribed_ = true;
   else if (type == "error" && answers_subscribe)
     on_subscribe_error(message);
   else if (type == "balance" && options_.balance_events_max &&
@@ -419,6 +423,7 @@ bool watch_client::print(const nlohmann::json& message) {
 
 void watch_client::on_subscribe_error(const nlohmann::json& message) {
   auto code = string_at(message, "code");
+  subscribe_failed_ = true; // some account is missing: no working connection to reset the backoff
   if (subscribe_error_is_transient(code)) {
     reconnect_reason_ = "subscribe answered " + code;
     current_->close(); // on_end reconnects
@@ -466,6 +471,8 @@ void watch_client::on_end(const connection_end& end) {
 
 void watch_client::reconnect_later(const std::string& why) {
   reconnect_reason_.clear();
+  if (subscribed_ && !subscribe_failed_) // the connection that ended had worked: start over
+    reconnect_delay_ms_ = watch_limits::reconnect_delay_first_ms;
   // Jittered exponential backoff, so many watchers of a restarted server do not come back at once.
   auto delay_ms = reconnect_delay_ms_ / 2 + jitter_() % (reconnect_delay_ms_ / 2 + 1);
   reconnect_delay_ms_ = std::min(reconnect_delay_ms_ * 2, watch_limits::reconnect_delay_max_ms);
