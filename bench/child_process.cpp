@@ -133,33 +133,6 @@ void child_process::stop(std::chrono::milliseconds grace) {
   pid_ = -1;
 }
 
-size_t process_rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stoul(line.substr(6));
-  return 0;
-}
-
-double process_cpu_seconds(pid_t pid) {
-  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-  auto after_name = stat.rfind(')');
-  if (after_name == std::string::npos)
-    return 0;
-  std::istringstream fields(stat.substr(after_name + 2));
-  std::string field;
-  unsigned long long user_ticks = 0, system_ticks = 0;
-  for (int index = 3; index <= 15 && fields >> field; ++index) {
-    if (index == 14)
-      user_ticks = std::stoull(field);
-    if (index == 15)
-      system_ticks = std::stoull(field);
-  }
-  return static_cast<double>(user_ticks + system_ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 size_t raise_open_files_limit() {
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);

@@ -1,6 +1,6 @@
 // A child process for benchmarks that drive a separate server (`bench push` runs `ledgerflow
 // serve` and a Node.js server): started with its output going to a log file, watched for a
-// log line, measured through /proc (resident memory, CPU time), and stopped at the end.
+// log line, and stopped at the end (bench/proc_stats.hpp measures it).
 #pragma once
 
 #include <sys/types.h>
@@ -45,10 +45,6 @@ private:
   std::string exit_reason_;
 };
 
-// VmRSS of a process in KiB (/proc/PID/status); 0 when it cannot be read.
-size_t process_rss_kib(pid_t pid);
-// User + system CPU seconds a process has used (/proc/PID/stat), all its threads.
-double process_cpu_seconds(pid_t pid);
 // Raises this process's RLIMIT_NOFILE soft limit to its hard limit; returns the new soft limit.
 size_t raise_open_files_limit();
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -18,6 +19,7 @@
 
 #include "bench/child_process.hpp"
 #include "bench/latency_stats.hpp"
+#include "bench/proc_stats.hpp"
 #include "bench/transfer_load.hpp"
 #include "bench/ws_client_pool.hpp"
 #include "gateway/jwt.hpp"
@@ -160,6 +162,12 @@ struct phase_figures {
   size_t latency_samples = 0;
   double transfer_p50_ms = 0, transfer_p99_ms = 0;  // HTTP request latency
   double server_cpu_cores = 0, bench_cpu_cores = 0;
+  double upstream_cpu_cores = 0;  // the Node phase: ledgerflow feeding the Node server
+  // The whole machine: what every process used, and what neither the server(s) nor this bench
+  // did (other tenants of a shared machine); steal is time the hypervisor kept the cores.
+  double machine_cpu_cores = 0, others_cpu_cores = 0, steal_cpu_cores = 0;
+  std::map<std::string, double> server_threads_cpu_cores;  // by thread name
+  std::map<std::string, double> bench_threads_cpu_cores;
   ws_pool_counts window;  // counters' growth in the window
   uint64_t transfers_failed = 0;
 };
@@ -173,7 +181,8 @@ ws_pool_counts difference(const ws_pool_counts& later, const ws_pool_counts& ear
 
 // Warm-up at `rate`, then a measured window of `duration_s`, printing a line a second.
 phase_figures measure_phase(const char* name, double rate, const push_bench_options& options, transfer_load& load,
-                            ws_client_pool& pool, pid_t server_pid, const push_workload& workload) {
+                            ws_client_pool& pool, pid_t server_pid, const push_workload& workload,
+                            pid_t upstream_pid = -1) {
   std::cerr << "bench push: " << name << ": " << std::lround(rate) << " transfers/s (" << std::lround(rate * workload.deliveries_per_transfer)
             << " deliveries/s offered), warm-up " << options.warmup_s << " s\n";
   load.set_rate(rate);
@@ -183,7 +192,11 @@ phase_figures measure_phase(const char* name, double rate, const push_bench_opti
   auto clients_before = pool.counts();
   auto load_before = load.counts();
   auto server_cpu_before = process_cpu_seconds(server_pid);
+  auto server_threads_before = process_thread_cpu_seconds(server_pid);
+  auto upstream_cpu_before = upstream_pid > 0 ? process_cpu_seconds(upstream_pid) : 0.0;
   auto bench_cpu_before = process_cpu_seconds(getpid());
+  auto bench_threads_before = process_thread_cpu_seconds(getpid());
+  auto machine_before = machine_cpu();
   pool.record(true);
   load.record(true);
   auto started = steady::now();
@@ -200,7 +213,18 @@ phase_figures measure_phase(const char* name, double rate, const push_bench_opti
   figures.window = difference(pool.counts(), clients_before);
   auto load_after = load.counts();
   figures.server_cpu_cores = (process_cpu_seconds(server_pid) - server_cpu_before) / elapsed;
+  for (const auto& [thread, seconds] : thread_cpu_between(server_threads_before, process_thread_cpu_seconds(server_pid)))
+    figures.server_threads_cpu_cores[thread] = seconds / elapsed;
+  if (upstream_pid > 0)
+    figures.upstream_cpu_cores = (process_cpu_seconds(upstream_pid) - upstream_cpu_before) / elapsed;
   figures.bench_cpu_cores = (process_cpu_seconds(getpid()) - bench_cpu_before) / elapsed;
+  for (const auto& [thread, seconds] : thread_cpu_between(bench_threads_before, process_thread_cpu_seconds(getpid())))
+    figures.bench_threads_cpu_cores[thread] = seconds / elapsed;
+  auto machine_after = machine_cpu();
+  figures.machine_cpu_cores = (machine_after.busy - machine_before.busy) / elapsed;
+  figures.steal_cpu_cores = (machine_after.steal - machine_before.steal) / elapsed;
+  figures.others_cpu_cores = std::max(0.0, figures.machine_cpu_cores - figures.server_cpu_cores -
+                                             figures.upstream_cpu_cores - figures.bench_cpu_cores);
   figures.transfers_per_s = static_cast<double>(load_after.ok - load_before.ok) / elapsed;
   figures.transfers_failed = load_after.failed - load_before.failed;
   figures.delivered_per_s = static_cast<double>(figures.window.delivered) / elapsed;
@@ -217,7 +241,8 @@ phase_figures measure_phase(const char* name, double rate, const push_bench_opti
   std::cerr << "bench push: " << name << ": " << std::lround(figures.delivered_per_s) << " delivered/s, "
             << std::lround(figures.transfers_per_s) << " transfers/s, p50 " << figures.p50_ms << " ms, p99 "
             << figures.p99_ms << " ms, p99.9 " << figures.p999_ms << " ms; server " << figures.server_cpu_cores
-            << " cores, bench " << figures.bench_cpu_cores << " cores\n";
+            << " cores, bench " << figures.bench_cpu_cores << " cores, others " << figures.others_cpu_cores
+            << " cores\n";
   return figures;
 }
 
@@ -225,6 +250,14 @@ phase_figures measure_phase(const char* name, double rate, const push_bench_opti
 double rounded(double value, int decimals = 3) {
   auto scale = std::pow(10.0, decimals);
   return std::round(value * scale) / scale;
+}
+
+nlohmann::json cores_by_thread(const std::map<std::string, double>& threads) {
+  nlohmann::json cores = nlohmann::json::object();
+  for (const auto& [thread, used] : threads)
+    if (used >= 0.005)
+      cores[thread] = rounded(used);
+  return cores;
 }
 
 nlohmann::json phase_json(const phase_figures& figures) {
@@ -249,7 +282,13 @@ nlohmann::json phase_json(const phase_figures& figures) {
     {"bytes_per_delivery",
      figures.window.delivered ? rounded(static_cast<double>(figures.window.bytes) / figures.window.delivered, 1) : 0.0},
     {"server_cpu_cores", rounded(figures.server_cpu_cores)},
+    {"server_threads_cpu_cores", cores_by_thread(figures.server_threads_cpu_cores)},
     {"bench_cpu_cores", rounded(figures.bench_cpu_cores)},
+    {"bench_threads_cpu_cores", cores_by_thread(figures.bench_threads_cpu_cores)},
+    {"upstream_cpu_cores", rounded(figures.upstream_cpu_cores)},
+    {"machine_cpu_cores", rounded(figures.machine_cpu_cores)},
+    {"others_cpu_cores", rounded(figures.others_cpu_cores)},
+    {"steal_cpu_cores", rounded(figures.steal_cpu_cores)},
   };
 }
 
@@ -268,7 +307,7 @@ std::string node_path_default() {
 }
 
 node_figures measure_node(const push_bench_options& options, const push_workload& workload, transfer_load& load,
-                          uint16_t server_port, const std::string& work_dir) {
+                          uint16_t server_port, pid_t server_pid, const std::string& work_dir) {
   node_figures figures;
   auto script = options.node_script.empty() ? std::string(LEDGERFLOW_SOURCE_DIR) + "/bench/node/ws_broadcast_server.mjs"
                                             : options.node_script;
@@ -302,7 +341,7 @@ node_figures measure_node(const push_bench_options& options, const push_workload
   auto rss_idle = process_rss_kib(node->pid());
   figures.rss_per_idle_conn_kib = (static_cast<double>(rss_idle) - static_cast<double>(rss_before)) /
                                   static_cast<double>(options.connections);
-  figures.phase = measure_phase("node ws", options.rate, options, load, *pool, node->pid(), workload);
+  figures.phase = measure_phase("node ws", options.rate, options, load, *pool, node->pid(), workload, server_pid);
   load.set_rate(0);
   pool.reset();
   node->stop();
@@ -356,6 +395,8 @@ nlohmann::json report_json(const push_bench_options& options, const push_report&
     {"subscribers_per_account", workload.subscribers_per_account},
     {"deliveries_per_transfer", workload.deliveries_per_transfer},
     {"transfers_per_s", rounded(report.full.transfers_per_s, 1)},
+    // Below 95% of the offered transfers: the system, not --rate, set the full-load figures.
+    {"full_load_saturated", report.full.transfers_per_s < 0.95 * report.full.offered_transfers_per_s},
     {"full_load", phase_json(report.full)},
     {"half_load", phase_json(report.half)},
     {"full_load_p50_ms", rounded(report.full.p50_ms)},
@@ -430,7 +471,7 @@ int run(const push_bench_options& options) {
       report.node.unavailable_reason = "skipped (--skip-node)";
     else
       try {
-        report.node = measure_node(options, workload, load, port, work_dir);
+        report.node = measure_node(options, workload, load, port, server->pid(), work_dir);
       } catch (const std::exception& failure) {
         load.set_rate(0);
         report.node = {};

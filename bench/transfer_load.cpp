@@ -1,5 +1,7 @@
 #include "bench/transfer_load.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <deque>
 #include <future>
@@ -238,7 +240,10 @@ transfer_load::transfer_load(transfer_load_options options) : impl_(std::make_un
     for (auto& lane : impl_->lanes)
       lane->start();
   });
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([this] {
+    pthread_setname_np(pthread_self(), "push.http_load");  // the bench reports CPU by thread name
+    impl_->io.run();
+  });
 }
 
 transfer_load::~transfer_load() {

@@ -1,5 +1,7 @@
 #include "bench/ws_client_pool.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <charconv>
 #include <ctime>
@@ -306,8 +308,10 @@ void ws_client_pool::connect_all(std::chrono::milliseconds timeout) {
       for (size_t started = 0; started < per_shard; ++started)
         shard.start_next();
     });
-    // The clients' pending reads keep io.run() going until the destructor closes them.
-    shard->thread = std::thread([&io = shard->io] { io.run(); });
+    shard->thread = std::thread([&io = shard->io] {
+      pthread_setname_np(pthread_self(), "push.ws_clients");  // the bench reports CPU by thread name
+      io.run();
+    });
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
