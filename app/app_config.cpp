@@ -91,6 +91,8 @@ status load_config_file(const std::string& path, app_config& config) {
   read_size(table, "threads.actors", config.caf_threads);
   read_size(table, "connections_max", config.connections_max);
   read_websocket(table, config.websocket);
+  read_key(table, "tls.certificate", config.tls_certificate);
+  read_key(table, "tls.private_key", config.tls_private_key);
   read_size(table, "ledger.batch_entries_max", config.ledger.batch_entries_max);
   read_size(table, "ledger.registry_shards", config.ledger.registry_shards);
   read_size(table, "ledger.idempotency_shards", config.ledger.idempotency_shards);
@@ -128,6 +130,8 @@ status load_config_environment(app_config& config) {
   read("LEDGERFLOW_LOG_JSON", log_json);
   if (!log_json.empty())
     config.log_json = log_json == "1" || log_json == "true";
+  read("LEDGERFLOW_TLS_CERTIFICATE", config.tls_certificate);
+  read("LEDGERFLOW_TLS_PRIVATE_KEY", config.tls_private_key);
   std::string origins;
   read("LEDGERFLOW_WS_ALLOWED_ORIGINS", origins);  // comma-separated
   if (!origins.empty()) {
@@ -174,6 +178,8 @@ outcome<gateway_config> make_gateway_config(const app_config& config) {
   gateway.drain_timeout_ms = config.drain_timeout_ms;
   gateway.connections_max = config.connections_max;
   gateway.websocket = config.websocket;
+  gateway.tls_certificate_file = config.tls_certificate;
+  gateway.tls_private_key_file = config.tls_private_key;
   gateway.ledger_timeout_ms = config.ledger.command_timeout_ms;
   return gateway;
 }

@@ -34,6 +34,8 @@ struct app_config {
   uint32_t drain_timeout_ms = limits::http_drain_ms;  // how long stop waits for in-flight requests
   size_t connections_max = limits::http_connections_max;  // HTTP and WebSocket, per listener
   websocket_config websocket;
+  std::string tls_certificate;  // PEM paths; both set: the listener speaks TLS only
+  std::string tls_private_key;
   // Scheduler threads, besides the journal writer's and the index merger's own threads.
   size_t caf_threads = default_actor_threads();
   asset_registry assets = asset_registry::defaults();

@@ -49,6 +49,9 @@ struct gateway_config {
   // closes what is left; 0 closes at once.
   uint32_t drain_timeout_ms = limits::http_drain_ms;
   websocket_config websocket;
+  // PEM files; with both set the listeners speak TLS only (https://, wss://).
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
 };
 
 // Hard ceiling for io_threads: more threads than this only add contention.

@@ -84,7 +84,10 @@ void http_listener::on_accept(boost::system::error_code ec, tcp::socket socket) 
     return do_accept();
   }
   socket.set_option(tcp::no_delay(true), ec);  // small JSON responses: latency over batching
-  std::make_shared<http_session>(std::move(socket), settings_)->run();
+  if (settings_.tls)
+    std::make_shared<http_session<tls_stream>>(std::move(socket), settings_)->run();
+  else
+    std::make_shared<http_session<plain_stream>>(std::move(socket), settings_)->run();
   do_accept();
 }
 

@@ -12,6 +12,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <spdlog/spdlog.h>
 
 #include "gateway/callback_gate.hpp"
@@ -50,6 +51,7 @@ struct http_server::state {
   std::shared_ptr<session_registry> sessions = std::make_shared<session_registry>();
   router routes;
   std::shared_ptr<ws::ws_context> websocket;
+  std::shared_ptr<net::ssl::context> tls;
   net::io_context io;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::shared_ptr<http_listener> client_listener;
@@ -59,6 +61,7 @@ struct http_server::state {
   bool stopped = false;
 
   status check_config() const;
+  status load_tls();
   session_settings settings_for(listener_role role);
   void run_io();
   void drain();
@@ -85,7 +88,28 @@ status http_server::state::check_config() const {
     return invalid("websocket limits must be above zero");
   if (ws.idle_timeout_ms == 0 || ws.ping_interval_ms == 0 || ws.behind_close_ms == 0)
     return invalid("websocket timeouts must be above zero");
+  if (config.tls_certificate_file.empty() != config.tls_private_key_file.empty())
+    return invalid("TLS needs both a certificate and a private key");
   return done{};
+}
+
+// TLS 1.2 and later only; the certificate file may hold the chain.
+status http_server::state::load_tls() {
+  if (config.tls_certificate_file.empty())
+    return done{};
+  try {
+    auto context = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+    context->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2
+                         | net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1
+                         | net::ssl::context::single_dh_use);
+    context->use_certificate_chain_file(config.tls_certificate_file);
+    context->use_private_key_file(config.tls_private_key_file, net::ssl::context::pem);
+    tls = std::move(context);
+    return done{};
+  } catch (const boost::system::system_error& failure) {
+    return make_error(error_code::bad_request, "gateway config: cannot load TLS certificate " + config.tls_certificate_file
+                                                 + " and key " + config.tls_private_key_file + ": " + failure.what());
+  }
 }
 
 session_settings http_server::state::settings_for(listener_role role) {
@@ -100,6 +124,7 @@ session_settings http_server::state::settings_for(listener_role role) {
   settings.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   settings.ledger_timeout = std::chrono::milliseconds(config.ledger_timeout_ms);
   settings.ws = websocket;
+  settings.tls = tls;
   return settings;
 }
 
@@ -128,6 +153,8 @@ status http_server::start() {
     return make_error(error_code::bad_request, "http_server::start called twice");
   if (auto valid = s.check_config(); !valid)
     return valid;
+  if (auto loaded = s.load_tls(); !loaded)
+    return loaded;
   s.started = true;
   s.ledger.on_durable([hub = s.websocket->hub](const durable_entries& batch) { hub->publish(batch); });
   auto client_role = s.config.admin_listen ? listener_role::client : listener_role::combined;

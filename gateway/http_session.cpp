@@ -8,6 +8,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <spdlog/spdlog.h>
 
@@ -70,43 +71,77 @@ http_request to_http_request(http::request<http::string_body>&& message) {
 
 } // namespace
 
-http_session::http_session(net::ip::tcp::socket&& socket, session_settings settings)
-  : stream_(std::move(socket)), ledger_timer_(stream_.get_executor()), settings_(std::move(settings)) {}
+namespace {
 
-http_session::~http_session() {
+plain_stream make_stream(net::ip::tcp::socket&& socket, const session_settings&, std::false_type) {
+  return plain_stream(std::move(socket));
+}
+
+tls_stream make_stream(net::ip::tcp::socket&& socket, const session_settings& settings, std::true_type) {
+  return tls_stream(std::move(socket), *settings.tls);
+}
+
+} // namespace
+
+template <class Stream>
+http_session<Stream>::http_session(net::ip::tcp::socket&& socket, session_settings settings)
+  : stream_(make_stream(std::move(socket), settings, std::bool_constant<is_tls>{})),
+    ledger_timer_(stream_.get_executor()), settings_(std::move(settings)) {}
+
+template <class Stream>
+http_session<Stream>::~http_session() {
   if (!handed_off_)
     settings_.metrics->close_connection();
   settings_.sessions->remove(registry_id_);
 }
 
-void http_session::run() {
+template <class Stream>
+void http_session<Stream>::run() {
   // The hook runs on the stopping thread: it only posts to this session's strand.
-  registry_id_ = settings_.sessions->add([weak = weak_from_this(), executor = stream_.get_executor()] {
+  registry_id_ = settings_.sessions->add([weak = this->weak_from_this(), executor = stream_.get_executor()] {
     if (auto self = weak.lock())
-      net::post(executor, beast::bind_front_handler(&http_session::on_drain, std::move(self)));
+      net::post(executor, beast::bind_front_handler(&http_session<Stream>::on_drain, std::move(self)));
   });
   // Start on the strand: the session's handlers must never run concurrently.
-  net::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session::do_read_header, shared_from_this()));
+  if constexpr (is_tls) {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->transport().expires_after(self->settings_.read_timeout);
+      self->stream_.async_handshake(net::ssl::stream_base::server,
+                                    beast::bind_front_handler(&http_session<Stream>::on_handshake, self));
+    });
+  } else {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&http_session<Stream>::do_read_header, this->shared_from_this()));
+  }
 }
 
-void http_session::on_drain() {
+template <class Stream>
+void http_session<Stream>::on_handshake(beast::error_code ec) {
+  if (ec)
+    return fail(ec, "TLS handshake");
+  do_read_header();
+}
+
+template <class Stream>
+void http_session<Stream>::on_drain() {
   // Only a connection idle between requests closes now; one in the middle of a request
   // finishes it and closes after the answer (reply and do_read_header look at draining()).
   if (awaiting_request_ && between_requests())
-    stream_.cancel();  // on_read_header gets operation_aborted and the session ends
+    transport().cancel();  // on_read_header gets operation_aborted and the session ends
 }
 
-bool http_session::between_requests() {
+template <class Stream>
+bool http_session<Stream>::between_requests() {
   if (buffer_.size() != 0 || (awaiting_request_ && parser_->got_some()))
     return false;
   // Bytes the kernel holds are a request the client already sent: answer it rather than
   // reset it by closing over unread data.
   beast::error_code ec;
-  auto waiting = stream_.socket().available(ec);
+  auto waiting = transport().socket().available(ec);
   return ec || waiting == 0;
 }
 
-void http_session::do_read_header() {
+template <class Stream>
+void http_session<Stream>::do_read_header() {
   if (settings_.sessions->draining() && between_requests())
     return do_close();
   parser_.emplace();
@@ -114,13 +149,14 @@ void http_session::do_read_header() {
   parser_->body_limit(settings_.body_bytes_max);
   route_ = unmatched_route;
   method_ = http_method::other;
-  stream_.expires_after(settings_.read_timeout);
+  transport().expires_after(settings_.read_timeout);
   awaiting_request_ = true;
   http::async_read_header(stream_, buffer_, *parser_,
-                          beast::bind_front_handler(&http_session::on_read_header, shared_from_this()));
+                          beast::bind_front_handler(&http_session<Stream>::on_read_header, this->shared_from_this()));
 }
 
-void http_session::on_read_header(beast::error_code ec, size_t) {
+template <class Stream>
+void http_session<Stream>::on_read_header(beast::error_code ec, size_t) {
   awaiting_request_ = false;
   if (ec == http::error::end_of_stream)
     return do_close();
@@ -142,7 +178,8 @@ void http_session::on_read_header(beast::error_code ec, size_t) {
   do_read_body();
 }
 
-bool http_session::is_websocket_upgrade() const {
+template <class Stream>
+bool http_session<Stream>::is_websocket_upgrade() const {
   const auto& header = parser_->get();
   auto target = header.target();
   auto path = target.substr(0, target.find('?'));
@@ -151,7 +188,8 @@ bool http_session::is_websocket_upgrade() const {
          && ws::wants_websocket(std::string_view(upgrade.data(), upgrade.size()));
 }
 
-void http_session::upgrade_to_websocket() {
+template <class Stream>
+void http_session<Stream>::upgrade_to_websocket() {
   const auto& header = parser_->get();
   auto view = [](beast::string_view text) { return std::string_view(text.data(), text.size()); };
   ws::upgrade_request request;
@@ -168,7 +206,7 @@ void http_session::upgrade_to_websocket() {
   if (auto question = target.find('?'); question != std::string_view::npos)
     request.query = target.substr(question + 1);
   beast::error_code ec;
-  auto remote = stream_.socket().remote_endpoint(ec);
+  auto remote = transport().socket().remote_endpoint(ec);
   request.remote_ip = ec ? std::string("unknown") : remote.address().to_string();
   route_ = ws::websocket_path;
   keep_alive_ = false;  // a refused upgrade ends the connection
@@ -180,27 +218,34 @@ void http_session::upgrade_to_websocket() {
   prepared->leftover = beast::buffers_to_string(buffer_.data());
   settings_.metrics->count_response(route_, method_, 101);
   handed_off_ = true;
-  stream_.expires_never();
-  std::make_shared<ws::ws_session>(stream_.release_socket(), std::move(*prepared))->start();
+  transport().expires_never();
+  if constexpr (is_tls)
+    std::make_shared<ws::ws_session<tls_stream>>(std::move(stream_), std::move(*prepared))->start();
+  else
+    std::make_shared<ws::ws_session<net::ip::tcp::socket>>(stream_.release_socket(), std::move(*prepared))->start();
 }
 
-void http_session::do_continue() {
+template <class Stream>
+void http_session<Stream>::do_continue() {
   net::async_write(stream_, net::buffer(continue_response.data(), continue_response.size()),
-                   beast::bind_front_handler(&http_session::on_continue, shared_from_this()));
+                   beast::bind_front_handler(&http_session<Stream>::on_continue, this->shared_from_this()));
 }
 
-void http_session::on_continue(beast::error_code ec, size_t) {
+template <class Stream>
+void http_session<Stream>::on_continue(beast::error_code ec, size_t) {
   if (ec)
     return fail(ec, "write 100-continue");
   do_read_body();
 }
 
-void http_session::do_read_body() {
-  stream_.expires_after(settings_.read_timeout);
-  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read_body, shared_from_this()));
+template <class Stream>
+void http_session<Stream>::do_read_body() {
+  transport().expires_after(settings_.read_timeout);
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session<Stream>::on_read_body, this->shared_from_this()));
 }
 
-void http_session::on_read_body(beast::error_code ec, size_t) {
+template <class Stream>
+void http_session<Stream>::on_read_body(beast::error_code ec, size_t) {
   if (ec && is_http_error(ec))
     return reject_unreadable(ec);
   if (ec)
@@ -208,7 +253,8 @@ void http_session::on_read_body(beast::error_code ec, size_t) {
   dispatch_request();
 }
 
-void http_session::reject_unreadable(beast::error_code ec) {
+template <class Stream>
+void http_session<Stream>::reject_unreadable(beast::error_code ec) {
   error failure;
   if (ec == http::error::body_limit)
     failure = make_error(error_code::payload_too_large,
@@ -228,23 +274,25 @@ void http_session::reject_unreadable(beast::error_code ec) {
   reply(error_response(failure));
 }
 
-void http_session::dispatch_request() {
+template <class Stream>
+void http_session<Stream>::dispatch_request() {
   auto request = to_http_request(parser_->release());
   auto request_id = ++request_id_;
   request_pending_ = true;
   // No stream operation runs while the ledger works; this timer alone bounds the wait and
   // keeps the session alive until the answer or the timeout.
-  stream_.expires_never();
+  transport().expires_never();
   ledger_timer_.expires_after(settings_.ledger_timeout);
-  ledger_timer_.async_wait(beast::bind_front_handler(&http_session::on_ledger_timeout, shared_from_this(), request_id));
+  ledger_timer_.async_wait(beast::bind_front_handler(&http_session<Stream>::on_ledger_timeout, this->shared_from_this(), request_id));
   // The responder only posts, so nothing below runs before this returns.
   route_ = settings_.routes->handle(request, settings_.role, make_responder(request_id));
 }
 
-responder http_session::make_responder(uint64_t request_id) {
+template <class Stream>
+responder http_session<Stream>::make_responder(uint64_t request_id) {
   // Weak: a ledger that keeps a callback must not keep the connection alive; the ledger
   // timer does that while the request is pending.
-  return [gate = settings_.gate, weak = weak_from_this(), request_id](http_response response) {
+  return [gate = settings_.gate, weak = this->weak_from_this(), request_id](http_response response) {
     gate->run_if_open([&] {
       auto self = weak.lock();
       if (!self)
@@ -257,7 +305,8 @@ responder http_session::make_responder(uint64_t request_id) {
   };
 }
 
-void http_session::on_response(uint64_t request_id, http_response response) {
+template <class Stream>
+void http_session<Stream>::on_response(uint64_t request_id, http_response response) {
   if (!request_pending_ || request_id != request_id_)
     return;  // answered already (timeout) or a duplicate answer: drop it
   request_pending_ = false;
@@ -265,7 +314,8 @@ void http_session::on_response(uint64_t request_id, http_response response) {
   reply(std::move(response));
 }
 
-void http_session::on_ledger_timeout(uint64_t request_id, beast::error_code ec) {
+template <class Stream>
+void http_session<Stream>::on_ledger_timeout(uint64_t request_id, beast::error_code ec) {
   if (ec == net::error::operation_aborted || !request_pending_ || request_id != request_id_)
     return;
   request_pending_ = false;
@@ -274,7 +324,8 @@ void http_session::on_ledger_timeout(uint64_t request_id, beast::error_code ec) 
                                                              + std::to_string(settings_.ledger_timeout.count()) + " ms")));
 }
 
-void http_session::reply(http_response response) {
+template <class Stream>
+void http_session<Stream>::reply(http_response response) {
   settings_.metrics->count_response(route_, method_, response.status);
   response_ = {};
   response_.version(version_);
@@ -290,12 +341,13 @@ void http_session::reply(http_response response) {
   // HEAD: the GET answer's status and headers, Content-Length included, but no body (RFC 9110 9.3.2).
   if (method_ == http_method::head)
     response_.body().clear();
-  stream_.expires_after(settings_.read_timeout);
+  transport().expires_after(settings_.read_timeout);
   http::async_write(stream_, response_,
-                    beast::bind_front_handler(&http_session::on_write, shared_from_this(), response_.need_eof()));
+                    beast::bind_front_handler(&http_session<Stream>::on_write, this->shared_from_this(), response_.need_eof()));
 }
 
-void http_session::on_write(bool close, beast::error_code ec, size_t) {
+template <class Stream>
+void http_session<Stream>::on_write(bool close, beast::error_code ec, size_t) {
   if (ec)
     return fail(ec, "write");
   if (linger_after_write_)
@@ -305,28 +357,40 @@ void http_session::on_write(bool close, beast::error_code ec, size_t) {
   do_read_header();
 }
 
-void http_session::do_linger() {
+template <class Stream>
+void http_session<Stream>::do_linger() {
   beast::error_code ec;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
-  stream_.expires_after(linger_timeout);
+  transport().socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  transport().expires_after(linger_timeout);
   do_linger_read();
 }
 
-void http_session::do_linger_read() {
+template <class Stream>
+void http_session<Stream>::do_linger_read() {
   stream_.async_read_some(net::buffer(linger_buffer_),
-                          beast::bind_front_handler(&http_session::on_linger_read, shared_from_this()));
+                          beast::bind_front_handler(&http_session<Stream>::on_linger_read, this->shared_from_this()));
 }
 
-void http_session::on_linger_read(beast::error_code ec, size_t bytes) {
+template <class Stream>
+void http_session<Stream>::on_linger_read(beast::error_code ec, size_t bytes) {
   linger_bytes_ += bytes;
   if (ec || linger_bytes_ > linger_bytes_max)
     return;  // the socket closes with the session
   do_linger_read();
 }
 
-void http_session::do_close() {
-  beast::error_code ec;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+template <class Stream>
+void http_session<Stream>::do_close() {
+  if constexpr (is_tls) {
+    transport().expires_after(linger_timeout);
+    stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+  } else {
+    beast::error_code ec;
+    transport().socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  }
 }
+
+template class http_session<plain_stream>;
+template class http_session<tls_stream>;
 
 } // namespace ledgerflow

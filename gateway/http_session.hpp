@@ -1,7 +1,8 @@
 // One HTTP/1.1 connection: read a request (bounded header, body and time), hand it to the
 // router, wait (bounded) for the answer, write it, repeat while keep-alive. All of it runs on
 // the connection's strand; the session lives only while an operation or the ledger wait holds
-// shared_from_this(). Once the server drains, the request in hand is still answered, with
+// shared_from_this(). With TLS configured the session first completes the TLS handshake
+// (bounded by the read timeout) and ends with a TLS shutdown. Once the server drains, the request in hand is still answered, with
 // Connection: close, and a connection waiting for its next request closes at once.
 #pragma once
 
@@ -12,11 +13,14 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -45,11 +49,18 @@ struct session_settings {
   size_t header_bytes_max = 0;
   std::chrono::milliseconds read_timeout{0};
   std::chrono::milliseconds ledger_timeout{0};
+  // Set when the listener speaks TLS only.
+  std::shared_ptr<boost::asio::ssl::context> tls;
   // Upgrades to /v1/ws go to the WebSocket stream; null: refused like any unknown route.
   std::shared_ptr<ws::ws_context> ws;
 };
 
-class http_session : public std::enable_shared_from_this<http_session> {
+using plain_stream = boost::beast::tcp_stream;
+using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+// Stream is plain_stream or tls_stream (both instantiated in http_session.cpp).
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
 public:
   // The caller has taken a connection slot (gateway_metrics::try_open_connection); the
   // session gives it back when it ends.
@@ -64,6 +75,10 @@ public:
 private:
   using error_code_type = boost::beast::error_code;
 
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+  boost::beast::tcp_stream& transport() { return boost::beast::get_lowest_layer(stream_); }
+  void on_handshake(error_code_type ec);
   void on_drain();
   bool between_requests();
 
@@ -90,7 +105,7 @@ private:
   void on_linger_read(error_code_type ec, size_t bytes);
   void do_close();
 
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;

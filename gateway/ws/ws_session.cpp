@@ -1,9 +1,13 @@
 #include "gateway/ws/ws_session.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include "gateway/auth.hpp"
@@ -38,23 +42,26 @@ std::chrono::milliseconds ms(uint32_t value) {
 
 } // namespace
 
-ws_session::ws_session(net::ip::tcp::socket socket, ws_session_setup setup)
-  : socket_(std::move(socket)), tick_timer_(socket_.get_executor()), setup_(std::move(setup)),
+template <class Stream>
+ws_session<Stream>::ws_session(Stream stream, ws_session_setup setup)
+  : stream_(std::move(stream)), tick_timer_(stream_.get_executor()), setup_(std::move(setup)),
     config_(setup_.context->config) {
   rate_tokens_milli_ = uint64_t{config_.messages_per_second} * 2 * milli;
 }
 
-ws_session::~ws_session() {
+template <class Stream>
+ws_session<Stream>::~ws_session() {
   unregister_all();
   setup_.context->metrics->close_websocket();
   setup_.context->metrics->close_connection();
   setup_.context->sessions->remove(registry_id_);
 }
 
-void ws_session::start() {
+template <class Stream>
+void ws_session<Stream>::start() {
   auto& context = *setup_.context;
   context.metrics->open_websocket();
-  registry_id_ = context.sessions->add([weak = weak_from_this(), executor = socket_.get_executor()] {
+  registry_id_ = context.sessions->add([weak = this->weak_from_this(), executor = stream_.get_executor()] {
     if (auto self = weak.lock())
       net::post(executor, [self] { self->begin_close(close_code::going_away, "server shutting down"); });
   });
@@ -62,7 +69,7 @@ void ws_session::start() {
   last_received_ = now;
   last_ping_ = now;
   rate_refilled_ = now;
-  net::post(socket_.get_executor(), [self = shared_from_this()] {
+  net::post(stream_.get_executor(), [self = this->shared_from_this()] {
     if (self->setup_.context->sessions->draining())
       return self->finish();
     self->queue_own(switching_protocols_response(self->setup_.upgrade));
@@ -78,16 +85,18 @@ void ws_session::start() {
 
 // ---- reading ----
 
-void ws_session::do_read() {
+template <class Stream>
+void ws_session<Stream>::do_read() {
   if (finished_)
     return;
   if (read_buffer_.size() - read_used_ < read_buffer_initial / 2)
     read_buffer_.resize(read_buffer_.size() * 2);
-  socket_.async_read_some(net::buffer(read_buffer_.data() + read_used_, read_buffer_.size() - read_used_),
-                          [self = shared_from_this()](error_code_type ec, size_t bytes) { self->on_read(ec, bytes); });
+  stream_.async_read_some(net::buffer(read_buffer_.data() + read_used_, read_buffer_.size() - read_used_),
+                          [self = this->shared_from_this()](error_code_type ec, size_t bytes) { self->on_read(ec, bytes); });
 }
 
-void ws_session::on_read(error_code_type ec, size_t bytes) {
+template <class Stream>
+void ws_session<Stream>::on_read(error_code_type ec, size_t bytes) {
   if (ec)
     return finish();  // the peer went away (or we closed the socket)
   last_received_ = clock::now();
@@ -101,7 +110,8 @@ void ws_session::on_read(error_code_type ec, size_t bytes) {
 }
 
 // Handles every whole frame in the buffer; false when the connection ends (no more reads).
-bool ws_session::process_frames() {
+template <class Stream>
+bool ws_session<Stream>::process_frames() {
   size_t offset = 0;
   bool keep_reading = true;
   while (keep_reading && !input_stopped_) {
@@ -147,7 +157,8 @@ bool ws_session::process_frames() {
   return keep_reading && !finished_;
 }
 
-bool ws_session::handle_frame(const frame_header& header, char* payload, size_t bytes) {
+template <class Stream>
+bool ws_session<Stream>::handle_frame(const frame_header& header, char* payload, size_t bytes) {
   switch (header.op) {
     case opcode::text:
     case opcode::binary:
@@ -194,7 +205,8 @@ bool ws_session::handle_frame(const frame_header& header, char* payload, size_t 
 // A token bucket of messages_per_second with a burst of twice that. Past it, the first
 // message refused gets an error frame; a client that keeps sending through a second burst's
 // worth of refusals is closed (1008).
-bool ws_session::take_rate_token() {
+template <class Stream>
+bool ws_session<Stream>::take_rate_token() {
   auto now = clock::now();
   auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - rate_refilled_).count();
   uint64_t capacity = uint64_t{config_.messages_per_second} * 2 * milli;
@@ -217,7 +229,8 @@ bool ws_session::take_rate_token() {
   return false;
 }
 
-void ws_session::on_message(opcode op, std::string& payload) {
+template <class Stream>
+void ws_session<Stream>::on_message(opcode op, std::string& payload) {
   if (!take_rate_token())
     return;
   outcome<json> decoded = make_error(error_code::bad_request, "");
@@ -245,7 +258,8 @@ void ws_session::on_message(opcode op, std::string& payload) {
 
 // ---- operations ----
 
-void ws_session::handle_op(const client_op& op) {
+template <class Stream>
+void ws_session<Stream>::handle_op(const client_op& op) {
   switch (op.type) {
     case client_op::kind::ping: {
       json pong{{"type", "pong"}};
@@ -258,7 +272,8 @@ void ws_session::handle_op(const client_op& op) {
   }
 }
 
-void ws_session::subscribe(const client_op& op) {
+template <class Stream>
+void ws_session<Stream>::subscribe(const client_op& op) {
   for (const auto& each : op.accounts) {
     if (!may_read_account(setup_.claims, each.account)) {
       setup_.context->metrics->count_websocket_error("forbidden");
@@ -306,7 +321,7 @@ void ws_session::subscribe(const client_op& op) {
     auto gate = setup_.context->gate;
     setup_.context->ledger->get_account(
       request->items[i].account,
-      [gate, weak = weak_from_this(), executor = socket_.get_executor(), request, i](outcome<account_view> view) {
+      [gate, weak = this->weak_from_this(), executor = stream_.get_executor(), request, i](outcome<account_view> view) {
         gate->run_if_open([&] {
           if (auto self = weak.lock())
             net::post(executor, [self, request, i, view = std::move(view)]() mutable {
@@ -319,7 +334,8 @@ void ws_session::subscribe(const client_op& op) {
     finish_subscribe(request);
 }
 
-void ws_session::on_account_view(const std::shared_ptr<subscribe_request>& request, size_t index,
+template <class Stream>
+void ws_session<Stream>::on_account_view(const std::shared_ptr<subscribe_request>& request, size_t index,
                                  outcome<account_view> view) {
   auto& item = request->items[index];
   if (view) {
@@ -340,7 +356,8 @@ void ws_session::on_account_view(const std::shared_ptr<subscribe_request>& reque
     finish_subscribe(request);
 }
 
-void ws_session::finish_subscribe(const std::shared_ptr<subscribe_request>& request) {
+template <class Stream>
+void ws_session<Stream>::finish_subscribe(const std::shared_ptr<subscribe_request>& request) {
   std::vector<std::pair<std::string, uint64_t>> replays;  // account, from seq
   std::vector<uint64_t> generations;
   {
@@ -384,11 +401,12 @@ void ws_session::finish_subscribe(const std::shared_ptr<subscribe_request>& requ
     request_replay(replays[i].first, generations[i], replays[i].second);
 }
 
-void ws_session::request_replay(const std::string& account, uint64_t generation, uint64_t after_seq) {
+template <class Stream>
+void ws_session<Stream>::request_replay(const std::string& account, uint64_t generation, uint64_t after_seq) {
   auto gate = setup_.context->gate;
   setup_.context->ledger->get_entries(
     account, after_seq, limits::entries_page_max,
-    [gate, weak = weak_from_this(), executor = socket_.get_executor(), account, generation](
+    [gate, weak = this->weak_from_this(), executor = stream_.get_executor(), account, generation](
       outcome<std::vector<journal_entry>> page) {
       gate->run_if_open([&] {
         if (auto self = weak.lock())
@@ -399,7 +417,8 @@ void ws_session::request_replay(const std::string& account, uint64_t generation,
     });
 }
 
-void ws_session::on_replay_page(const std::string& account, uint64_t generation,
+template <class Stream>
+void ws_session<Stream>::on_replay_page(const std::string& account, uint64_t generation,
                                 outcome<std::vector<journal_entry>> page) {
   if (!page) {
     send_error("", "unavailable", "cannot replay " + account + ": " + page.error().message);
@@ -443,7 +462,8 @@ void ws_session::on_replay_page(const std::string& account, uint64_t generation,
     request_replay(account, generation, next_after);
 }
 
-void ws_session::resume_replays() {
+template <class Stream>
+void ws_session<Stream>::resume_replays() {
   if (replays_waiting_.empty())
     return;
   std::vector<std::pair<std::string, uint64_t>> waiting;
@@ -461,7 +481,8 @@ void ws_session::resume_replays() {
   }
 }
 
-void ws_session::unsubscribe(const client_op& op) {
+template <class Stream>
+void ws_session<Stream>::unsubscribe(const client_op& op) {
   json accounts = json::array();
   for (const auto& each : op.accounts) {
     bool removed = false;
@@ -479,7 +500,8 @@ void ws_session::unsubscribe(const client_op& op) {
   send(reply);
 }
 
-void ws_session::drop_stream(const std::string& account, uint64_t generation) {
+template <class Stream>
+void ws_session<Stream>::drop_stream(const std::string& account, uint64_t generation) {
   bool removed = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -495,7 +517,8 @@ void ws_session::drop_stream(const std::string& account, uint64_t generation) {
 
 // ---- the hub's side ----
 
-void ws_session::deliver(const push_event_ptr& event) {
+template <class Stream>
+void ws_session<Stream>::deliver(const push_event_ptr& event) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closing_)
     return;
@@ -518,20 +541,24 @@ void ws_session::deliver(const push_event_ptr& event) {
 
 // ---- writing ----
 
-void ws_session::send(const json& message) {
+template <class Stream>
+void ws_session<Stream>::send(const json& message) {
   queue_own(encode_message(message, setup_.upgrade.format));
 }
 
-void ws_session::send_error(std::string_view request_id, std::string_view code, std::string_view message) {
+template <class Stream>
+void ws_session<Stream>::send_error(std::string_view request_id, std::string_view code, std::string_view message) {
   send(error_message(request_id, code, message));
 }
 
-void ws_session::queue_own(std::string frame) {
+template <class Stream>
+void ws_session<Stream>::queue_own(std::string frame) {
   std::lock_guard<std::mutex> lock(mutex_);
   queue_own_locked(std::move(frame));
 }
 
-void ws_session::queue_own_locked(std::string frame) {
+template <class Stream>
+void ws_session<Stream>::queue_own_locked(std::string frame) {
   if (close_queued_)
     return;  // nothing may follow the close frame
   queued_frame queued;
@@ -540,7 +567,8 @@ void ws_session::queue_own_locked(std::string frame) {
   schedule_flush_locked();
 }
 
-void ws_session::queue_update_locked(const push_event_ptr& event) {
+template <class Stream>
+void ws_session<Stream>::queue_update_locked(const push_event_ptr& event) {
   queued_frame queued;
   queued.event = event;
   if (pending_.size() >= config_.send_queue_frames_max) {
@@ -561,7 +589,8 @@ void ws_session::queue_update_locked(const push_event_ptr& event) {
   schedule_flush_locked();
 }
 
-void ws_session::release_held_locked(account_stream& stream) {
+template <class Stream>
+void ws_session<Stream>::release_held_locked(account_stream& stream) {
   stream.state = account_stream::phase::live;
   for (const auto& event : stream.held) {
     if (event->entry().seq <= stream.last_seq)
@@ -573,17 +602,19 @@ void ws_session::release_held_locked(account_stream& stream) {
   stream.held.shrink_to_fit();
 }
 
-void ws_session::schedule_flush_locked() {
+template <class Stream>
+void ws_session<Stream>::schedule_flush_locked() {
   if (write_in_progress_ || flush_posted_)
     return;  // on_write or the posted flush will take it
-  auto self = weak_from_this().lock();
+  auto self = this->weak_from_this().lock();
   if (!self)
     return;  // being destroyed
   flush_posted_ = true;
-  net::post(socket_.get_executor(), [self = std::move(self)] { self->flush(); });
+  net::post(stream_.get_executor(), [self = std::move(self)] { self->flush(); });
 }
 
-void ws_session::flush() {
+template <class Stream>
+void ws_session<Stream>::flush() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     flush_posted_ = false;
@@ -605,11 +636,12 @@ void ws_session::flush() {
     }
   }
   write_started_ = clock::now();
-  net::async_write(socket_, write_buffers_,
-                   [self = shared_from_this()](error_code_type ec, size_t bytes) { self->on_write(ec, bytes); });
+  net::async_write(stream_, write_buffers_,
+                   [self = this->shared_from_this()](error_code_type ec, size_t bytes) { self->on_write(ec, bytes); });
 }
 
-void ws_session::on_write(error_code_type ec, size_t) {
+template <class Stream>
+void ws_session<Stream>::on_write(error_code_type ec, size_t) {
   bool close_written = false;
   bool more = false;
   {
@@ -630,7 +662,7 @@ void ws_session::on_write(error_code_type ec, size_t) {
   if (close_written) {
     // Wait (bounded by the tick) for the client's close; it ends the connection.
     error_code_type ignored;
-    socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    raw_socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
     return;
   }
   if (more)
@@ -640,14 +672,24 @@ void ws_session::on_write(error_code_type ec, size_t) {
 
 // ---- lifetime ----
 
-void ws_session::arm_tick() {
+template <class Stream>
+net::ip::tcp::socket& ws_session<Stream>::raw_socket() {
+  if constexpr (std::is_same_v<Stream, net::ip::tcp::socket>)
+    return stream_;
+  else
+    return boost::beast::get_lowest_layer(stream_).socket();
+}
+
+template <class Stream>
+void ws_session<Stream>::arm_tick() {
   auto period = std::min<std::chrono::milliseconds>(
     {ms(config_.ping_interval_ms), ms(config_.idle_timeout_ms) / 2, ms(config_.behind_close_ms) / 2, tick_max});
   tick_timer_.expires_after(std::max(period, std::chrono::milliseconds(10)));
-  tick_timer_.async_wait([self = shared_from_this()](error_code_type ec) { self->on_tick(ec); });
+  tick_timer_.async_wait([self = this->shared_from_this()](error_code_type ec) { self->on_tick(ec); });
 }
 
-void ws_session::on_tick(error_code_type ec) {
+template <class Stream>
+void ws_session<Stream>::on_tick(error_code_type ec) {
   if (ec || finished_)
     return;
   auto now = clock::now();
@@ -676,7 +718,8 @@ void ws_session::on_tick(error_code_type ec) {
   arm_tick();
 }
 
-void ws_session::begin_close(close_code code, std::string_view reason) {
+template <class Stream>
+void ws_session<Stream>::begin_close(close_code code, std::string_view reason) {
   if (close_queued_ || finished_)
     return;
   setup_.context->metrics->count_websocket_close(static_cast<uint16_t>(code));
@@ -697,7 +740,8 @@ void ws_session::begin_close(close_code code, std::string_view reason) {
   unregister_all();
 }
 
-void ws_session::unregister_all() {
+template <class Stream>
+void ws_session<Stream>::unregister_all() {
   std::vector<std::string> accounts;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -711,15 +755,19 @@ void ws_session::unregister_all() {
     setup_.context->hub->remove(account, this);
 }
 
-void ws_session::finish() {
+template <class Stream>
+void ws_session<Stream>::finish() {
   if (finished_)
     return;
   finished_ = true;
   unregister_all();
   error_code_type ignored;
   tick_timer_.cancel();
-  socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  raw_socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  raw_socket().close(ignored);
 }
+
+template class ws_session<net::ip::tcp::socket>;
+template class ws_session<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
 
 } // namespace ledgerflow::ws

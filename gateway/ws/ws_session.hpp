@@ -47,10 +47,13 @@ struct ws_session_setup {
   std::string leftover;  // bytes the client sent right after its upgrade request
 };
 
-class ws_session final : public std::enable_shared_from_this<ws_session>, public push_subscriber {
+// Stream is a plain boost::asio::ip::tcp::socket or the TLS stream the HTTP session had
+// (both instantiated in ws_session.cpp).
+template <class Stream>
+class ws_session final : public std::enable_shared_from_this<ws_session<Stream>>, public push_subscriber {
 public:
   // Takes over the connection slot the HTTP session held (gateway_metrics).
-  ws_session(boost::asio::ip::tcp::socket socket, ws_session_setup setup);
+  ws_session(Stream stream, ws_session_setup setup);
   ~ws_session();
 
   ws_session(const ws_session&) = delete;
@@ -132,7 +135,9 @@ private:
   void unregister_all();
   void finish();
 
-  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ip::tcp::socket& raw_socket();
+
+  Stream stream_;
   boost::asio::steady_timer tick_timer_;
   ws_session_setup setup_;
   const websocket_config& config_;
