@@ -8,7 +8,7 @@ packages=(
   libcaf-dev libboost-dev libboost-system-dev libsqlite3-dev sqlite3
   libpqxx-dev libmsgpack-cxx-dev libssl-dev doctest-dev
   nlohmann-json3-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libjemalloc-dev
-  postgresql curl python3
+  postgresql curl python3 openssl
 )
 
 # Node.js runs the WebSocket end-to-end tests (tests/node). Checked by command, not by package:
