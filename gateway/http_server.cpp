@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -97,6 +98,11 @@ status http_server::state::check_config() const {
 status http_server::state::load_tls() {
   if (config.tls_certificate_file.empty())
     return done{};
+  for (const auto* file : {&config.tls_certificate_file, &config.tls_private_key_file}) {
+    std::error_code missing;
+    if (!std::filesystem::is_regular_file(*file, missing))
+      return make_error(error_code::bad_request, "gateway config: TLS file " + *file + " does not exist or is not a file");
+  }
   try {
     auto context = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
     context->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <type_traits>
 
 #include <boost/asio/post.hpp>
@@ -248,7 +249,9 @@ void ws_session<Stream>::on_message(opcode op, std::string& payload) {
     setup_.context->metrics->count_websocket_error("bad_request");
     return send_error("", "bad_request", decoded.error().message);
   }
-  auto op_parsed = parse_client_op(*decoded, config_.subscriptions_max);
+  // The subscription limit is checked by subscribe() (too_many_subscriptions); parsing only
+  // bounds the work one message may ask for.
+  auto op_parsed = parse_client_op(*decoded, std::max(config_.subscriptions_max, limits::token_accounts_max));
   if (!op_parsed) {
     setup_.context->metrics->count_websocket_error("bad_request");
     return send_error(request_id_of(*decoded), "bad_request", op_parsed.error().message);
@@ -572,13 +575,16 @@ void ws_session<Stream>::queue_update_locked(const push_event_ptr& event) {
   queued_frame queued;
   queued.event = event;
   if (pending_.size() >= config_.send_queue_frames_max) {
-    // Behind: the queued update of the same bucket gives way to this one, which says so.
+    // Behind: the newest queued update of the same bucket gives way to this one, which
+    // says so (the client sees that bucket's seq jump, marked). Taking the newest keeps
+    // every other jump marked too, and the queue holds at most one update a bucket beyond
+    // the limit.
     if (behind_since_ == clock::time_point{})
       behind_since_ = clock::now();
     const auto& entry = event->entry();
-    for (auto& each : pending_) {
-      if (each.event && each.event->entry().account == entry.account && each.event->entry().bucket == entry.bucket) {
-        each.event.reset();
+    for (auto each = pending_.rbegin(); each != pending_.rend(); ++each) {
+      if (each->event && each->event->entry().account == entry.account && each->event->entry().bucket == entry.bucket) {
+        pending_.erase(std::next(each).base());
         queued.coalesced = true;
         setup_.context->metrics->count_websocket_coalesced();
         break;
