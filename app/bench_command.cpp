@@ -62,6 +62,8 @@ void add_bench_push_flags(CLI::App* command, push_bench_options& options) {
   command->add_option("--http-connections", options.http_connections, "keep-alive connections posting transfers")
     ->check(CLI::Range(size_t{1}, size_t{1'000}));
   command->add_flag("--skip-node", options.skip_node, "do not run the Node.js ws baseline");
+  command->add_flag("--skip-loopback-ceiling", options.skip_loopback_ceiling,
+                    "do not measure bare loopback TCP with the same connections");
   command->add_option("--node", options.node_binary, "the node binary");
   command->add_option("--node-script", options.node_script, "the Node baseline server (.mjs)");
   command->add_option("--node-path", options.node_path, "NODE_PATH where the `ws` package is found");

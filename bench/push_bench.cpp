@@ -19,6 +19,7 @@
 
 #include "bench/child_process.hpp"
 #include "bench/latency_stats.hpp"
+#include "bench/loopback_ceiling.hpp"
 #include "bench/proc_stats.hpp"
 #include "bench/transfer_load.hpp"
 #include "bench/ws_client_pool.hpp"
@@ -201,10 +202,16 @@ phase_figures measure_phase(const char* name, double rate, const push_bench_opti
   load.record(true);
   auto started = steady::now();
   auto last_delivered = clients_before.delivered;
+  std::vector<float> latencies;
+  // A line a second with that second's latencies, so a stall shows when it happened.
   for (double waited = 0; waited < options.duration_s; waited += 1) {
     sleep_s(std::min(1.0, options.duration_s - waited));
     auto now = pool.counts();
-    std::cerr << "bench push: " << name << ": " << (now.delivered - last_delivered) << " delivered in the last second\n";
+    auto second = pool.take_latencies_ms();
+    std::cerr << "bench push: " << name << ": " << (now.delivered - last_delivered) << " delivered in the last second, p50 "
+              << percentile(second, 0.5) << " ms, p99 " << percentile(second, 0.99) << " ms, max "
+              << percentile(second, 1.0) << " ms\n";
+    latencies.insert(latencies.end(), second.begin(), second.end());
     last_delivered = now.delivered;
   }
   pool.record(false);
@@ -229,7 +236,8 @@ phase_figures measure_phase(const char* name, double rate, const push_bench_opti
   figures.transfers_failed = load_after.failed - load_before.failed;
   figures.delivered_per_s = static_cast<double>(figures.window.delivered) / elapsed;
   figures.expected_per_s = figures.transfers_per_s * workload.deliveries_per_transfer;
-  auto latencies = pool.take_latencies_ms();
+  auto last_samples = pool.take_latencies_ms();  // those that came after the last line
+  latencies.insert(latencies.end(), last_samples.begin(), last_samples.end());
   figures.latency_samples = latencies.size();
   figures.p50_ms = percentile(latencies, 0.50);
   figures.p99_ms = percentile(latencies, 0.99);
@@ -373,7 +381,36 @@ struct push_report {
   size_t rss_before_kib = 0, rss_idle_kib = 0;
   phase_figures full, half;
   node_figures node;
+  std::vector<loopback_ceiling_figures> loopback;  // one send per message, then a few per send
 };
+
+// The kernel's share of the cost: the same messages over loopback TCP with no server at all,
+// once written one per send (as a push server must when each connection has one event due) and
+// once four per send (what writing several frames at once would buy).
+std::vector<loopback_ceiling_figures> measure_loopback(const push_bench_options& options, size_t open_files,
+                                                       const phase_figures& full) {
+  auto connections = std::min(options.connections, (open_files - open_files_spare) / 2);
+  // A frame of 126..65535 payload bytes has a 4-byte header (server frames are not masked).
+  auto frame_bytes = static_cast<size_t>(full.window.delivered ? full.window.bytes / full.window.delivered : 246) + 4;
+  auto duration_s = std::min(options.duration_s, 5.0);
+  std::vector<loopback_ceiling_figures> figures;
+  for (size_t per_send : {1, 4}) {
+    std::cerr << "bench push: loopback TCP ceiling: " << connections << " connections, " << frame_bytes << "-byte messages, "
+              << per_send << " a send\n";
+    figures.push_back(measure_loopback_ceiling(connections, frame_bytes, per_send, duration_s));
+    std::cerr << "bench push: loopback TCP ceiling: " << std::lround(figures.back().messages_per_s) << " messages/s, "
+              << figures.back().cpu_us_per_message << " us CPU a message\n";
+  }
+  return figures;
+}
+
+nlohmann::json loopback_json(const loopback_ceiling_figures& figures) {
+  return {{"connections", figures.connections},
+          {"message_bytes", figures.message_bytes},
+          {"messages_per_send", figures.messages_per_send},
+          {"messages_per_s", std::round(figures.messages_per_s)},
+          {"cpu_us_per_message", rounded(figures.cpu_us_per_message, 2)}};
+}
 
 nlohmann::json report_json(const push_bench_options& options, const push_report& report) {
   const auto& workload = *report.workload;
@@ -410,6 +447,13 @@ nlohmann::json report_json(const push_bench_options& options, const push_report&
     {"http_connections", options.http_connections},
     {"cores", std::thread::hardware_concurrency()},
   };
+  out["loopback_ceiling"] = nlohmann::json::array();
+  for (const auto& ceiling : report.loopback)
+    out["loopback_ceiling"].push_back(loopback_json(ceiling));
+  if (!report.loopback.empty() && report.loopback.front().messages_per_s > 0) {
+    out["loopback_ceiling_messages_per_s"] = std::round(report.loopback.front().messages_per_s);
+    out["ratio_to_loopback_ceiling"] = rounded(report.full.delivered_per_s / report.loopback.front().messages_per_s, 2);
+  }
   const auto& node = report.node;
   if (node.phase) {
     out["node_ws_delivered_per_s"] = std::round(node.phase->delivered_per_s);
@@ -482,6 +526,8 @@ int run(const push_bench_options& options) {
     if (auto error = load.first_error(); !error.empty())
       std::cerr << "bench push: first transfer error: " << error << "\n";
   }
+  if (!options.skip_loopback_ceiling)
+    report.loopback = measure_loopback(options, open_files, report.full);
   std::cout << report_json(options, report).dump() << std::endl;
   if (options.work_dir.empty() && !options.keep_work_dir)
     fs::remove_all(work_dir);

@@ -30,7 +30,10 @@
 // - rss_per_idle_conn_kib: the server's VmRSS after all N clients connected and subscribed,
 //   with no traffic, minus its VmRSS before any WebSocket connection (after seeding), over N.
 // - All of it shares this machine's cores: the clients and the HTTP load run beside the
-//   server, so the CPU each side used is reported too.
+//   server, so the CPU each side used is reported too, and the whole machine's (other tenants).
+// - Last, with every server stopped: the loopback TCP ceiling (bench/loopback_ceiling.hpp), the
+//   same number of connections and frame size carried by two bare threads, one send() per
+//   message; ratio_to_loopback_ceiling = delivered_per_s / it.
 #pragma once
 
 #include <cstddef>
@@ -49,6 +52,7 @@ struct push_bench_options {
   size_t client_threads = 2;    // io threads of the WebSocket clients
   size_t http_connections = 64; // keep-alive connections posting transfers
   bool skip_node = false;
+  bool skip_loopback_ceiling = false;
   std::string node_binary = "node";
   std::string node_script;      // empty: bench/node/ws_broadcast_server.mjs of the source tree
   std::string node_path;        // NODE_PATH for `ws`; empty: tests/node/node_modules of the source tree

@@ -25,8 +25,8 @@ struct ws_pool_options {
   std::string target = "/v1/ws";
   size_t io_threads = 2;
   size_t connecting_max = 256;  // handshakes in flight at once (the server's accept backlog is finite)
-  // Latency samples kept per phase: 4 bytes each, so the default is 160 MB at most; beyond it
-  // later deliveries are counted but not sampled (the report says how many were sampled).
+  // Latency samples an io thread keeps until take_latencies_ms() (4 bytes each: 160 MB at
+  // most); beyond it deliveries are counted but not sampled (the report says how many were).
   size_t latency_samples_max = 40'000'000;
 };
 
