@@ -51,8 +51,10 @@ void add_bench_push_flags(CLI::App* command, push_bench_options& options) {
     ->check(CLI::Range(size_t{2}, size_t{1'000'000}));
   command->add_option("--subscriptions-per-connection", options.subscriptions_per_connection,
                       "accounts each client subscribes to")->check(CLI::Range(size_t{1}, size_t{100}));
-  command->add_option("--rate", options.rate, "transfers/s offered at full load (and to the Node baseline)")
-    ->check(CLI::Range(1.0, 1e6));
+  command->add_option("--rate", options.rate, "transfers/s offered at full load")->check(CLI::Range(1.0, 1e6));
+  command->add_option("--node-rate", options.node_rate,
+                      "transfers/s in the Node baseline phase (default: what full load sustained)")
+    ->check(CLI::Range(0.0, 1e6));
   command->add_option("--duration", options.duration_s, "measured seconds of each phase")->check(CLI::Range(0.5, 3600.0));
   command->add_option("--warmup", options.warmup_s, "unmeasured seconds before each phase")->check(CLI::Range(0.0, 600.0));
   command->add_option("--idle-settle", options.idle_settle_s, "seconds idle before reading the server's memory")

@@ -291,6 +291,11 @@ nlohmann::json phase_json(const phase_figures& figures) {
      figures.window.delivered ? rounded(static_cast<double>(figures.window.bytes) / figures.window.delivered, 1) : 0.0},
     {"server_cpu_cores", rounded(figures.server_cpu_cores)},
     {"server_threads_cpu_cores", cores_by_thread(figures.server_threads_cpu_cores)},
+    // CPU per delivery holds up better than throughput when other tenants take cores away.
+    {"server_cpu_us_per_delivery",
+     figures.delivered_per_s > 0 ? rounded(figures.server_cpu_cores * 1e6 / figures.delivered_per_s, 2) : 0.0},
+    {"bench_cpu_us_per_delivery",
+     figures.delivered_per_s > 0 ? rounded(figures.bench_cpu_cores * 1e6 / figures.delivered_per_s, 2) : 0.0},
     {"bench_cpu_cores", rounded(figures.bench_cpu_cores)},
     {"bench_threads_cpu_cores", cores_by_thread(figures.bench_threads_cpu_cores)},
     {"upstream_cpu_cores", rounded(figures.upstream_cpu_cores)},
@@ -314,9 +319,16 @@ std::string node_path_default() {
   return std::string(LEDGERFLOW_SOURCE_DIR) + "/tests/node/node_modules";
 }
 
+// `rate`: the transfers/s ledgerflow's full-load phase sustained, unless --node-rate says
+// otherwise. The same stream of transfers, so the ledgerflow that feeds the Node server spends
+// what it spent in that phase on taking transfers, and the fan-out has the same cores left.
 node_figures measure_node(const push_bench_options& options, const push_workload& workload, transfer_load& load,
-                          uint16_t server_port, pid_t server_pid, const std::string& work_dir) {
+                          uint16_t server_port, pid_t server_pid, const std::string& work_dir, double rate) {
   node_figures figures;
+  if (rate <= 0) {
+    figures.unavailable_reason = "no transfer rate to run it at (full load sustained none)";
+    return figures;
+  }
   auto script = options.node_script.empty() ? std::string(LEDGERFLOW_SOURCE_DIR) + "/bench/node/ws_broadcast_server.mjs"
                                             : options.node_script;
   std::string accounts;
@@ -349,7 +361,7 @@ node_figures measure_node(const push_bench_options& options, const push_workload
   auto rss_idle = process_rss_kib(node->pid());
   figures.rss_per_idle_conn_kib = (static_cast<double>(rss_idle) - static_cast<double>(rss_before)) /
                                   static_cast<double>(options.connections);
-  figures.phase = measure_phase("node ws", options.rate, options, load, *pool, node->pid(), workload, server_pid);
+  figures.phase = measure_phase("node ws", rate, options, load, *pool, node->pid(), workload, server_pid);
   load.set_rate(0);
   pool.reset();
   node->stop();
@@ -465,6 +477,10 @@ nlohmann::json report_json(const push_bench_options& options, const push_report&
     out["node_ws_p999_ms"] = rounded(node.phase->p999_ms);
     out["node_ws"] = phase_json(*node.phase);
     out["node_ws_rss_per_idle_conn_kib"] = rounded(*node.rss_per_idle_conn_kib, 2);
+    out["node_ws_transfers_per_s"] = rounded(node.phase->transfers_per_s, 1);
+    // Below 95% of what the transfers called for: Node fell behind (its backlog, and so its
+    // latency, grew through the window); otherwise it kept up and ratio_to_node is a floor.
+    out["node_ws_saturated"] = node.phase->delivered_per_s < 0.95 * node.phase->expected_per_s;
     out["node_ws_versions"] = node.versions;
     out["node_ws_unavailable_reason"] = nullptr;
   } else {
@@ -515,7 +531,8 @@ int run(const push_bench_options& options) {
       report.node.unavailable_reason = "skipped (--skip-node)";
     else
       try {
-        report.node = measure_node(options, workload, load, port, server->pid(), work_dir);
+        report.node = measure_node(options, workload, load, port, server->pid(), work_dir,
+                                   options.node_rate > 0 ? options.node_rate : report.full.transfers_per_s);
       } catch (const std::exception& failure) {
         load.set_rate(0);
         report.node = {};

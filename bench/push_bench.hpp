@@ -25,8 +25,9 @@
 // - Phases: (1) full load at --rate transfers/s: delivered_per_s and the full_load_* latency
 //   fields; (2) half load, at half the delivered rate phase 1 measured: p50_ms, p99_ms and
 //   p999_ms are this phase's. (3) The Node baseline: bench/node/ws_broadcast_server.mjs (plain
-//   `ws`) subscribes to ledgerflow as one admin client and re-broadcasts to the same N clients
-//   at the same --rate; node_ws_delivered_per_s, ratio_to_node = delivered_per_s / it.
+//   `ws`) subscribes to ledgerflow as one admin client and re-broadcasts to the same N clients,
+//   with transfers at the rate phase 1 sustained (so the ledgerflow feeding it spends the same
+//   on taking them); node_ws_delivered_per_s, ratio_to_node = delivered_per_s / it.
 // - rss_per_idle_conn_kib: the server's VmRSS after all N clients connected and subscribed,
 //   with no traffic, minus its VmRSS before any WebSocket connection (after seeding), over N.
 // - All of it shares this machine's cores: the clients and the HTTP load run beside the
@@ -45,7 +46,8 @@ struct push_bench_options {
   size_t connections = 10'000;
   size_t accounts = 200;
   size_t subscriptions_per_connection = 2;
-  double rate = 3'000;          // transfers/s offered in the full-load and the Node phases
+  double rate = 3'000;          // transfers/s offered at full load (64 HTTP lanes cap what is taken)
+  double node_rate = 0;         // transfers/s in the Node phase; 0: what full load sustained
   double duration_s = 10;       // each measured window
   double warmup_s = 3;          // unmeasured, before each window
   double idle_settle_s = 2;     // after connecting, before reading the server's memory
