@@ -349,7 +349,10 @@ node_figures measure_node(const push_bench_options& options, const push_workload
   }
   if (!node->wait_for_log("listening on 127.0.0.1:" + std::to_string(port), server_start_timeout)) {
     auto tail = node->log_tail(600);
-    figures.unavailable_reason = "the Node server did not start (" + node->exit_reason() + "): " + tail;
+    while (!tail.empty() && tail.back() == '\n')
+      tail.pop_back();
+    figures.unavailable_reason =
+      "the Node server did not start (" + node->exit_reason() + "): " + tail.substr(tail.rfind('\n') + 1);
     return figures;
   }
   auto log = node->log_tail(4000);

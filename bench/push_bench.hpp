@@ -19,11 +19,13 @@
 //   each with its own user token for the accounts it reads. They scan frames for the few keys
 //   they need instead of parsing them (so the clients cost less than the server).
 // - delivered_per_s: balance frames received by all clients in the measured window (after a
-//   warm-up) divided by its length, at the offered rate --rate. Latency of one delivery =
-//   the client's receive time (unix µs) minus the event's `durable_us`; percentiles over all
-//   deliveries in the window (capped in memory; the report says how many were sampled).
-// - Phases: (1) full load at --rate transfers/s: delivered_per_s and the full_load_* latency
-//   fields; (2) half load, at half the delivered rate phase 1 measured: p50_ms, p99_ms and
+//   warm-up) divided by its length. Latency of one delivery = the client's receive time (unix
+//   µs) minus the event's `durable_us`; percentiles over all deliveries in the window (capped in
+//   memory; the report says how many were sampled), and a line a second on stderr.
+// - Phases: (1) full load: transfers offered at --rate (far more than a 2-core machine takes
+//   with this fan-out), so the server and the 64 HTTP lanes set what is taken; that is the
+//   maximum, and full_load_saturated says whether it really was one. delivered_per_s and the
+//   full_load_* latency fields; (2) half load, at half the delivered rate phase 1 measured: p50_ms, p99_ms and
 //   p999_ms are this phase's. (3) The Node baseline: bench/node/ws_broadcast_server.mjs (plain
 //   `ws`) subscribes to ledgerflow as one admin client and re-broadcasts to the same N clients,
 //   with transfers at the rate phase 1 sustained (so the ledgerflow feeding it spends the same

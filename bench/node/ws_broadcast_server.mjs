@@ -19,7 +19,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const { WebSocket, WebSocketServer } = require('ws');
+let WebSocket, WebSocketServer;
+try {
+  ({ WebSocket, WebSocketServer } = require('ws'));
+} catch (failure) {
+  console.error(`cannot load the ws package (${failure.code}): install tests/node's packages ` +
+                `(scripts/install-node-deps.sh) or point NODE_PATH at a node_modules holding ws`);
+  process.exit(1);
+}
 
 function parseArguments(argv) {
   const options = { host: '127.0.0.1' };
