@@ -180,12 +180,31 @@ ws_pool_counts difference(const ws_pool_counts& later, const ws_pool_counts& ear
           later.errors - earlier.errors,         later.bytes - earlier.bytes};
 }
 
-// Warm-up at `rate`, then a measured window of `duration_s`, printing a line a second.
+// Stops the load and waits (at most 60 s) until no delivery arrived for a second: a phase
+// after a saturated one must not inherit its backlog (queued in the server and in the
+// sockets), or its latencies would be the previous phase's queueing.
+void drain_backlog(const char* before, transfer_load& load, ws_client_pool& pool) {
+  load.set_rate(0);
+  auto started = steady::now();
+  auto last = pool.counts().delivered;
+  for (;;) {
+    sleep_s(1.0);
+    auto now = pool.counts().delivered;
+    if (now == last || steady::now() - started > std::chrono::seconds(60))
+      break;
+    last = now;
+  }
+  std::cerr << "bench push: drained the backlog before " << before << " in "
+            << std::chrono::duration<double>(steady::now() - started).count() << " s\n";
+}
+
+// Drains, warms up at `rate`, then a measured window of `duration_s`, printing a line a second.
 phase_figures measure_phase(const char* name, double rate, const push_bench_options& options, transfer_load& load,
                             ws_client_pool& pool, pid_t server_pid, const push_workload& workload,
                             pid_t upstream_pid = -1) {
   std::cerr << "bench push: " << name << ": " << std::lround(rate) << " transfers/s (" << std::lround(rate * workload.deliveries_per_transfer)
             << " deliveries/s offered), warm-up " << options.warmup_s << " s\n";
+  drain_backlog(name, load, pool);
   load.set_rate(rate);
   sleep_s(options.warmup_s);
   phase_figures figures;

@@ -64,6 +64,9 @@ std::string gateway_metrics::websocket_text() const {
   text += "# HELP ledgerflow_ws_frames_sent_total Frames written to WebSocket clients (updates, replies, control).\n";
   text += "# TYPE ledgerflow_ws_frames_sent_total counter\n";
   text += "ledgerflow_ws_frames_sent_total " + std::to_string(websocket_frames_.load()) + "\n";
+  text += "# HELP ledgerflow_ws_writes_total Writes to WebSocket clients (frames_sent / writes = frames per system call).\n";
+  text += "# TYPE ledgerflow_ws_writes_total counter\n";
+  text += "ledgerflow_ws_writes_total " + std::to_string(websocket_writes_.load()) + "\n";
   text += "# HELP ledgerflow_ws_coalesced_total Updates dropped for a newer one of the same bucket (slow clients).\n";
   text += "# TYPE ledgerflow_ws_coalesced_total counter\n";
   text += "ledgerflow_ws_coalesced_total " + std::to_string(websocket_coalesced_.load()) + "\n";

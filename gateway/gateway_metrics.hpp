@@ -30,6 +30,7 @@ public:
   void open_websocket() { websockets_open_.fetch_add(1, std::memory_order_relaxed); }
   void close_websocket() { websockets_open_.fetch_sub(1, std::memory_order_relaxed); }
   void count_websocket_frames(size_t frames) { websocket_frames_.fetch_add(frames, std::memory_order_relaxed); }
+  void count_websocket_write() { websocket_writes_.fetch_add(1, std::memory_order_relaxed); }
   void count_websocket_coalesced() { websocket_coalesced_.fetch_add(1, std::memory_order_relaxed); }
   void count_websocket_error(std::string_view code);
   void count_websocket_close(uint16_t code);
@@ -49,6 +50,7 @@ private:
   std::atomic<int64_t> websockets_open_{0};
   std::atomic<uint64_t> websocket_frames_{0};
   std::atomic<uint64_t> websocket_coalesced_{0};
+  std::atomic<uint64_t> websocket_writes_{0};
   std::map<std::string, uint64_t, std::less<>> websocket_errors_;  // under mutex_
   std::map<uint16_t, uint64_t> websocket_closes_;                  // under mutex_
 };

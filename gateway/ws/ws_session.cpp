@@ -1,9 +1,15 @@
 #include "gateway/ws/ws_session.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <iterator>
 #include <type_traits>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -30,8 +36,9 @@ constexpr size_t read_buffer_keep = 16 * 1024;     // larger buffers shrink back
 constexpr size_t held_updates_max = 4096;          // per account while its state is read
 constexpr size_t writing_keep = 256;               // frames a write vector keeps room for
 constexpr std::chrono::milliseconds close_wait{2000};  // for the client's close after ours
-constexpr std::chrono::milliseconds tick_max{1000};
+constexpr std::chrono::milliseconds tick_max{5000};
 constexpr uint64_t milli = 1000;
+constexpr size_t direct_write_iov_max = 256;  // frames in one sendmsg (IOV_MAX is 1024)
 
 bool is_data(opcode op) {
   return op == opcode::text || op == opcode::binary || op == opcode::continuation;
@@ -458,6 +465,7 @@ void ws_session<Stream>::on_replay_page(const std::string& account, uint64_t gen
     next_after = state.last_seq;
     // Do not read the journal faster than the client takes it.
     wait_for_writes = pending_.size() > config_.send_queue_frames_max;
+    replay_paused_ = replay_paused_ || wait_for_writes;
   }
   if (wait_for_writes)
     replays_waiting_.emplace_back(account, generation);
@@ -469,6 +477,10 @@ template <class Stream>
 void ws_session<Stream>::resume_replays() {
   if (replays_waiting_.empty())
     return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    replay_paused_ = false;
+  }
   std::vector<std::pair<std::string, uint64_t>> waiting;
   waiting.swap(replays_waiting_);
   for (auto& [account, generation] : waiting) {
@@ -521,25 +533,29 @@ void ws_session<Stream>::drop_stream(const std::string& account, uint64_t genera
 // ---- the hub's side ----
 
 template <class Stream>
-void ws_session<Stream>::deliver(const push_event_ptr& event) {
+std::shared_ptr<push_subscriber> ws_session<Stream>::deliver(const push_event_ptr& event) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closing_)
-    return;
+    return nullptr;
   auto stream = streams_.find(event->entry().account);
   if (stream == streams_.end())
-    return;
+    return nullptr;
   auto& state = stream->second;
   if (state.state != account_stream::phase::live) {
     if (state.held.size() < held_updates_max)
       state.held.push_back(event);
     else
       state.held_overflow = true;
-    return;
+    return nullptr;
   }
   if (event->entry().seq <= state.last_seq)
-    return;  // already sent by the replay
+    return nullptr;  // already sent by the replay
   state.last_seq = event->entry().seq;
-  queue_update_locked(event);
+  queue_update_locked(event, false);
+  if (hub_flush_due_ || write_in_progress_)
+    return nullptr;  // asked already, or the write in progress takes it when it ends
+  hub_flush_due_ = true;
+  return this->weak_from_this().lock();
 }
 
 // ---- writing ----
@@ -571,7 +587,7 @@ void ws_session<Stream>::queue_own_locked(std::string frame) {
 }
 
 template <class Stream>
-void ws_session<Stream>::queue_update_locked(const push_event_ptr& event) {
+void ws_session<Stream>::queue_update_locked(const push_event_ptr& event, bool schedule) {
   queued_frame queued;
   queued.event = event;
   if (pending_.size() >= config_.send_queue_frames_max) {
@@ -592,7 +608,8 @@ void ws_session<Stream>::queue_update_locked(const push_event_ptr& event) {
     }
   }
   pending_.push_back(std::move(queued));
-  schedule_flush_locked();
+  if (schedule)
+    schedule_flush_locked();
 }
 
 template <class Stream>
@@ -602,7 +619,7 @@ void ws_session<Stream>::release_held_locked(account_stream& stream) {
     if (event->entry().seq <= stream.last_seq)
       continue;
     stream.last_seq = event->entry().seq;
-    queue_update_locked(event);
+    queue_update_locked(event, true);
   }
   stream.held.clear();
   stream.held.shrink_to_fit();
@@ -619,35 +636,163 @@ void ws_session<Stream>::schedule_flush_locked() {
   net::post(stream_.get_executor(), [self = std::move(self)] { self->flush(); });
 }
 
+// Moves every queued frame into writing_ and claims the socket's write side; false when
+// there is nothing to write or a write is already in progress.
+template <class Stream>
+bool ws_session<Stream>::take_pending_locked() {
+  if (write_in_progress_ || pending_.empty() || socket_closed_)
+    return false;
+  writing_.swap(pending_);
+  write_in_progress_ = true;
+  write_started_ = clock::now();
+  behind_since_ = clock::time_point{};
+  close_in_write_ = close_queued_;
+  return true;
+}
+
 template <class Stream>
 void ws_session<Stream>::flush() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     flush_posted_ = false;
-    if (write_in_progress_ || pending_.empty() || finished_)
+    if (finished_ || !take_pending_locked())
       return;
-    writing_.swap(pending_);
-    write_in_progress_ = true;
-    behind_since_ = clock::time_point{};
-    close_in_write_ = close_queued_;
   }
+  write_taken(0);
+}
+
+// Writes writing_ with Asio, on the strand, leaving out its first `skip_bytes` (what a direct
+// write already sent).
+template <class Stream>
+void ws_session<Stream>::write_taken(size_t skip_bytes) {
   write_buffers_.clear();
   for (const auto& frame : writing_) {
-    if (frame.own) {
-      write_buffers_.emplace_back(frame.own->data(), frame.own->size());
-    } else if (frame.event) {
-      const auto& bytes = frame.event->frame(setup_.upgrade.format, frame.coalesced);
-      if (!bytes.empty())
-        write_buffers_.emplace_back(bytes.data(), bytes.size());
+    const std::string* bytes = frame.own ? frame.own.get() : nullptr;
+    if (!bytes && frame.event)
+      bytes = &frame.event->frame(setup_.upgrade.format, frame.coalesced);
+    if (!bytes || bytes->empty())
+      continue;
+    if (skip_bytes >= bytes->size()) {
+      skip_bytes -= bytes->size();
+      continue;
     }
+    write_buffers_.emplace_back(bytes->data() + skip_bytes, bytes->size() - skip_bytes);
+    skip_bytes = 0;
   }
-  write_started_ = clock::now();
+  setup_.context->metrics->count_websocket_write();
   net::async_write(stream_, write_buffers_,
                    [self = this->shared_from_this()](error_code_type ec, size_t bytes) { self->on_write(ec, bytes); });
 }
 
+// The hub's thread, after a round: a plain socket gets its new frames in one non-blocking
+// sendmsg right here (no hop through the io threads); what the kernel does not take at once,
+// and everything on TLS, goes on through Asio on the strand.
+template <class Stream>
+void ws_session<Stream>::flush_pushed() {
+  if constexpr (!std::is_same_v<Stream, net::ip::tcp::socket>) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    hub_flush_due_ = false;
+    schedule_flush_locked();
+  } else {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      hub_flush_due_ = false;
+      if (!take_pending_locked())
+        return;
+      direct_writing_ = true;
+    }
+    auto sent = write_directly();
+    bool close = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      direct_writing_ = false;
+      close = close_after_write_;
+    }
+    auto self = this->shared_from_this();
+    if (close)
+      return net::post(stream_.get_executor(), [self] { self->close_socket(); });
+    if (sent == SIZE_MAX)
+      return net::post(stream_.get_executor(), [self] { self->on_write(net::error::broken_pipe, 0); });
+    size_t total = 0;
+    for (const auto& frame : writing_)
+      total += frame.own ? frame.own->size() : (frame.event ? frame.event->frame(setup_.upgrade.format, frame.coalesced).size() : 0);
+    if (sent < total)
+      return net::post(stream_.get_executor(), [self, sent] { self->write_taken(sent); });
+    // All taken: the write ends here, with no hop to the strand unless something waits there.
+    setup_.context->metrics->count_websocket_frames(writing_.size());
+    writing_.clear();
+    if (writing_.capacity() > writing_keep)
+      std::vector<queued_frame>().swap(writing_);
+    bool close_written = false;
+    bool replay_paused = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      write_in_progress_ = false;
+      close_written = close_in_write_;
+      replay_paused = replay_paused_;
+      if (!close_written && !pending_.empty())
+        schedule_flush_locked();
+    }
+    if (close_written || replay_paused)
+      net::post(stream_.get_executor(), [self, close_written] {
+        if (!close_written)
+          return self->resume_replays();
+        error_code_type ignored;  // then wait (bounded) for the client's close
+        self->raw_socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+      });
+  }
+}
+
+// One sendmsg of writing_ (up to IOV_MAX frames; the rest goes through Asio). Returns the
+// bytes the kernel took, or SIZE_MAX when the connection is broken.
+template <class Stream>
+size_t ws_session<Stream>::write_directly() {
+  if constexpr (std::is_same_v<Stream, net::ip::tcp::socket>) {
+    std::array<iovec, direct_write_iov_max> vectors;
+    size_t count = 0;
+    for (const auto& frame : writing_) {
+      if (count == vectors.size())
+        break;
+      const std::string* bytes = frame.own ? frame.own.get() : nullptr;
+      if (!bytes && frame.event)
+        bytes = &frame.event->frame(setup_.upgrade.format, frame.coalesced);
+      if (!bytes || bytes->empty())
+        continue;
+      vectors[count].iov_base = const_cast<char*>(bytes->data());
+      vectors[count].iov_len = bytes->size();
+      ++count;
+    }
+    if (count == 0)
+      return 0;
+    msghdr message{};
+    message.msg_iov = vectors.data();
+    message.msg_iovlen = count;
+    setup_.context->metrics->count_websocket_write();
+    for (;;) {
+      auto sent = ::sendmsg(stream_.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (sent >= 0)
+        return static_cast<size_t>(sent);
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return 0;
+      return SIZE_MAX;
+    }
+  } else {
+    return 0;
+  }
+}
+
 template <class Stream>
 void ws_session<Stream>::on_write(error_code_type ec, size_t) {
+  // writing_ is emptied before the write side is given up: the hub's thread may take it next.
+  setup_.context->metrics->count_websocket_frames(writing_.size());
+  writing_.clear();
+  if (writing_.capacity() > writing_keep)
+    std::vector<queued_frame>().swap(writing_);
+  write_buffers_.clear();
+  if (write_buffers_.capacity() > writing_keep)
+    std::vector<net::const_buffer>().swap(write_buffers_);
   bool close_written = false;
   bool more = false;
   {
@@ -656,13 +801,6 @@ void ws_session<Stream>::on_write(error_code_type ec, size_t) {
     close_written = close_in_write_;
     more = !pending_.empty();
   }
-  setup_.context->metrics->count_websocket_frames(write_buffers_.size());
-  writing_.clear();
-  if (writing_.capacity() > writing_keep)
-    std::vector<queued_frame>().swap(writing_);
-  write_buffers_.clear();
-  if (write_buffers_.capacity() > writing_keep)
-    std::vector<net::const_buffer>().swap(write_buffers_);
   if (ec)
     return finish();
   if (close_written) {
@@ -688,8 +826,13 @@ net::ip::tcp::socket& ws_session<Stream>::raw_socket() {
 
 template <class Stream>
 void ws_session<Stream>::arm_tick() {
+  // Coarse (10,000 idle connections must cost little), but never later than the token's expiry.
   auto period = std::min<std::chrono::milliseconds>(
     {ms(config_.ping_interval_ms), ms(config_.idle_timeout_ms) / 2, ms(config_.behind_close_ms) / 2, tick_max});
+  auto until_expiry = std::chrono::seconds(std::max<int64_t>(0, setup_.claims.expires_at_s - setup_.context->clock()));
+  period = std::min<std::chrono::milliseconds>(period, until_expiry + std::chrono::milliseconds(1));
+  if (close_queued_)
+    period = std::min<std::chrono::milliseconds>(period, close_wait);
   tick_timer_.expires_after(std::max(period, std::chrono::milliseconds(10)));
   tick_timer_.async_wait([self = this->shared_from_this()](error_code_type ec) { self->on_tick(ec); });
 }
@@ -744,6 +887,8 @@ void ws_session<Stream>::begin_close(close_code code, std::string_view reason) {
     input_stopped_ = true;
   close_deadline_ = clock::now() + close_wait;
   unregister_all();
+  if (!finished_)
+    arm_tick();  // the next tick may be seconds away; the close must not wait for it
 }
 
 template <class Stream>
@@ -767,8 +912,25 @@ void ws_session<Stream>::finish() {
     return;
   finished_ = true;
   unregister_all();
-  error_code_type ignored;
   tick_timer_.cancel();
+  close_socket();
+}
+
+// The descriptor is closed only when the hub's thread is not writing to it: closed, its
+// number could be reused by the next connection at once.
+template <class Stream>
+void ws_session<Stream>::close_socket() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (socket_closed_)
+      return;
+    if (direct_writing_) {
+      close_after_write_ = true;
+      return;
+    }
+    socket_closed_ = true;
+  }
+  error_code_type ignored;
   raw_socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
   raw_socket().close(ignored);
 }

@@ -62,7 +62,8 @@ public:
   // Writes the 101 answer, then serves the stream.
   void start();
 
-  void deliver(const push_event_ptr& event) override;
+  std::shared_ptr<push_subscriber> deliver(const push_event_ptr& event) override;
+  void flush_pushed() override;
 
 private:
   using clock = std::chrono::steady_clock;
@@ -121,11 +122,14 @@ private:
   void send_error(std::string_view request_id, std::string_view code, std::string_view message);
   void queue_own(std::string frame);
   void queue_own_locked(std::string frame);
-  void queue_update_locked(const push_event_ptr& event);
+  void queue_update_locked(const push_event_ptr& event, bool schedule);
   void release_held_locked(account_stream& stream);
   void schedule_flush_locked();
   void flush();
+  bool take_pending_locked();
+  void write_taken(size_t skip_bytes);
   void on_write(error_code_type ec, size_t bytes);
+  size_t write_directly();
   void resume_replays();
 
   // Lifetime.
@@ -134,6 +138,7 @@ private:
   void begin_close(close_code code, std::string_view reason);
   void unregister_all();
   void finish();
+  void close_socket();
 
   boost::asio::ip::tcp::socket& raw_socket();
 
@@ -172,6 +177,11 @@ private:
   bool write_in_progress_ = false;
   bool closing_ = false;      // no update is queued any more
   bool close_in_write_ = false;
+  bool hub_flush_due_ = false;   // deliver() asked the hub for a flush_pushed() call
+  bool direct_writing_ = false;  // the hub's thread is in a write on this socket
+  bool socket_closed_ = false;   // never write to the descriptor again (it may be reused)
+  bool close_after_write_ = false;
+  bool replay_paused_ = false;   // a replay waits for the queue to drain (replays_waiting_)
   clock::time_point behind_since_{};
 };
 

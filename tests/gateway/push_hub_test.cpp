@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -13,8 +15,20 @@ namespace {
 
 struct collecting_subscriber final : push_subscriber {
   std::vector<push_event_ptr> events;
-  void deliver(const push_event_ptr& event) override { events.push_back(event); }
+  size_t flushes = 0;
+  bool want_flush = false;
+  std::shared_ptr<push_subscriber> self;  // what deliver hands back when it wants a flush
+
+  std::shared_ptr<push_subscriber> deliver(const push_event_ptr& event) override {
+    events.push_back(event);
+    return want_flush ? self : nullptr;
+  }
+  void flush_pushed() override { ++flushes; }
 };
+
+void run_round(push_hub& hub, durable_entries batch) {
+  hub.run_round({push_hub::stamped_batch{std::move(batch), 1'767'225'600'000'000}});
+}
 
 journal_entry entry_of(const std::string& account, uint64_t seq, minor_units available) {
   journal_entry entry;
@@ -42,14 +56,14 @@ TEST_CASE("the hub hands each subscriber its accounts' entries, in order, and no
   collecting_subscriber alice_watcher, bob_watcher;
   hub.add("user:alice", &alice_watcher);
   hub.add("user:bob", &bob_watcher);
-  hub.publish(batch_of({entry_of("user:alice", 1, 100), entry_of("user:bob", 1, 50), entry_of("user:alice", 2, 200)}));
+  run_round(hub, batch_of({entry_of("user:alice", 1, 100), entry_of("user:bob", 1, 50), entry_of("user:alice", 2, 200)}));
   REQUIRE(alice_watcher.events.size() == 2);
   CHECK(alice_watcher.events[0]->entry().seq == 1);
   CHECK(alice_watcher.events[1]->entry().seq == 2);
   REQUIRE(bob_watcher.events.size() == 1);
   CHECK(hub.events_published() == 3);
   hub.remove("user:alice", &alice_watcher);
-  hub.publish(batch_of({entry_of("user:alice", 3, 300)}));
+  run_round(hub, batch_of({entry_of("user:alice", 3, 300)}));
   CHECK(alice_watcher.events.size() == 2);
   CHECK(hub.events_published() == 3);  // nobody listened: nothing encoded or counted
 }
@@ -60,7 +74,7 @@ TEST_CASE("an update is encoded once and its bytes are shared by every subscribe
   collecting_subscriber first, second;
   hub.add("user:alice", &first);
   hub.add("user:alice", &second);
-  hub.publish(batch_of({entry_of("user:alice", 1, 12345)}));
+  run_round(hub, batch_of({entry_of("user:alice", 1, 12345)}));
   REQUIRE(first.events.size() == 1);
   REQUIRE(second.events.size() == 1);
   CHECK(first.events[0].get() == second.events[0].get());
@@ -73,12 +87,43 @@ TEST_CASE("an update is encoded once and its bytes are shared by every subscribe
   CHECK(hub.deliveries() == 2);
 }
 
+TEST_CASE("a subscriber that asks for a flush gets one after the round, however many updates it got") {
+  auto assets = asset_registry::defaults();
+  push_hub hub(assets);
+  auto watcher = std::make_shared<collecting_subscriber>();
+  watcher->self = watcher;
+  watcher->want_flush = true;
+  hub.add("user:alice", watcher.get());
+  run_round(hub, batch_of({entry_of("user:alice", 1, 1), entry_of("user:alice", 2, 2)}));
+  CHECK(watcher->events.size() == 2);
+  CHECK(watcher->flushes == 2);  // it asked twice here; a session asks once a round
+  CHECK(hub.rounds() == 1);
+  hub.remove("user:alice", watcher.get());
+  watcher->self.reset();
+}
+
+TEST_CASE("published batches reach subscribers through the hub's thread, in order") {
+  auto assets = asset_registry::defaults();
+  push_hub hub(assets);
+  collecting_subscriber watcher;
+  hub.add("user:alice", &watcher);
+  for (uint64_t seq = 1; seq <= 50; ++seq)
+    hub.publish(batch_of({entry_of("user:alice", seq, static_cast<minor_units>(seq))}));
+  for (int wait = 0; wait < 500 && hub.deliveries() < 50; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  hub.close();  // joins the thread: what it delivered is visible now
+  REQUIRE(watcher.events.size() == 50);
+  for (uint64_t seq = 1; seq <= 50; ++seq)
+    CHECK(watcher.events[seq - 1]->entry().seq == seq);
+  CHECK(watcher.events[0]->durable_us() > 0);
+}
+
 TEST_CASE("after close the hub delivers nothing") {
   auto assets = asset_registry::defaults();
   push_hub hub(assets);
   collecting_subscriber watcher;
   hub.add("user:alice", &watcher);
   hub.close();
-  hub.publish(batch_of({entry_of("user:alice", 1, 1)}));
+  run_round(hub, batch_of({entry_of("user:alice", 1, 1)}));
   CHECK(watcher.events.empty());
 }
