@@ -100,3 +100,51 @@ TEST_CASE("listen addresses must be HOST:PORT with a port in range") {
     CHECK_FALSE(parse_listen_address(bad));
   }
 }
+
+TEST_CASE("the [websocket] and [tls] sections reach the gateway config") {
+  testing::temp_directory directory;
+  auto path = write_file(directory, R"(
+connections_max = 20000
+[websocket]
+allowed_origins = ["https://app.example.com", "*"]
+message_bytes_max = 4096
+subscriptions_max = 7
+connections_per_ip_max = 3
+connections_per_subject_max = 2
+messages_per_second = 9
+idle_timeout_ms = 1500
+ping_interval_ms = 500
+send_queue_frames_max = 64
+behind_close_ms = 2000
+[tls]
+certificate = "/etc/ledgerflow/cert.pem"
+private_key = "/etc/ledgerflow/key.pem"
+)");
+  app_config config;
+  REQUIRE(load_config_file(path, config));
+  auto gateway = make_gateway_config(config);
+  REQUIRE(gateway);
+  CHECK(gateway->connections_max == 20000);
+  const auto& ws = gateway->websocket;
+  CHECK(ws.allowed_origins == std::vector<std::string>{"https://app.example.com", "*"});
+  CHECK(ws.message_bytes_max == 4096);
+  CHECK(ws.subscriptions_max == 7);
+  CHECK(ws.connections_per_ip_max == 3);
+  CHECK(ws.connections_per_subject_max == 2);
+  CHECK(ws.messages_per_second == 9);
+  CHECK(ws.idle_timeout_ms == 1500);
+  CHECK(ws.ping_interval_ms == 500);
+  CHECK(ws.send_queue_frames_max == 64);
+  CHECK(ws.behind_close_ms == 2000);
+  CHECK(gateway->tls_certificate_file == "/etc/ledgerflow/cert.pem");
+  CHECK(gateway->tls_private_key_file == "/etc/ledgerflow/key.pem");
+}
+
+TEST_CASE("LEDGERFLOW_WS_ALLOWED_ORIGINS is a comma-separated list") {
+  setenv("LEDGERFLOW_WS_ALLOWED_ORIGINS", "https://a.example,https://b.example", 1);
+  app_config config;
+  auto loaded = load_config_environment(config);
+  unsetenv("LEDGERFLOW_WS_ALLOWED_ORIGINS");
+  REQUIRE(loaded);
+  CHECK(config.websocket.allowed_origins == std::vector<std::string>{"https://a.example", "https://b.example"});
+}
