@@ -15,6 +15,12 @@ namespace ledgerflow {
 
 namespace {
 
+// Wall-clock time of a commit, for the balance hub's listeners (commit-to-client latency).
+int64_t unix_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
 struct writer_state {
   std::shared_ptr<journal> store;
   caf::actor hub;
@@ -110,7 +116,8 @@ void writer_state::commit() {
   last_batch_entries = batch.entries.size();
   if (hub && !batch.entries.empty())
     caf::anon_send(hub, publish_atom::value,
-                   durable_entries{std::make_shared<const std::vector<journal_entry>>(std::move(batch.entries))});
+                   durable_entries{std::make_shared<const durable_batch>(
+                     durable_batch{std::move(batch.entries), unix_now_us()})});
   advances.clear();
   notices.clear();
   opened_in_batch.clear();

@@ -23,8 +23,13 @@ struct account_view {
   std::vector<open_hold> holds;          // sorted by hold id
 };
 
-// Durable entries of one group commit, shared by every listener (never copied per client).
-using durable_entries = std::shared_ptr<const std::vector<journal_entry>>;
+// The entries of one group commit, once durable, with the time the commit returned (unix
+// microseconds: where commit-to-client latency starts). Shared by every listener, never copied.
+struct durable_batch {
+  std::vector<journal_entry> entries;
+  int64_t durable_us = 0;
+};
+using durable_entries = std::shared_ptr<const durable_batch>;
 using durable_listener = std::function<void(const durable_entries&)>;
 
 class ledger_api {

@@ -46,14 +46,14 @@ void push_hub::remove(const std::string& account, push_subscriber* subscriber) {
 }
 
 void push_hub::publish(const durable_entries& batch) {
-  if (!batch || batch->empty())
+  if (!batch || batch->entries.empty())
     return;
   std::lock_guard<std::mutex> lock(queue_mutex_);
   if (stopping_)
     return;
   if (!thread_.joinable())
     thread_ = std::thread([this] { run_thread(); });
-  queue_.push_back(stamped_batch{batch, unix_now_us()});
+  queue_.push_back(stamped_batch{batch, batch->durable_us != 0 ? batch->durable_us : unix_now_us()});
   if (queue_.size() == 1)
     queue_ready_.notify_one();
 }
@@ -79,7 +79,7 @@ void push_hub::run_round(const std::vector<stamped_batch>& batches) {
   uint64_t events = 0;
   uint64_t delivered = 0;
   for (const auto& batch : batches) {
-    for (const auto& entry : *batch.entries) {
+    for (const auto& entry : batch.entries->entries) {
       auto& source = shard_for(entry.account);
       std::lock_guard<std::mutex> lock(source.mutex);
       if (closed_.load(std::memory_order_relaxed))

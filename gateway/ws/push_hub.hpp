@@ -56,8 +56,8 @@ public:
   void add(const std::string& account, push_subscriber* subscriber);
   void remove(const std::string& account, push_subscriber* subscriber);
 
-  // From any thread: stamps the batch with the time it became known durable and queues it
-  // for the hub's thread (started on first use).
+  // From any thread: queues the batch for the hub's thread (started on first use), stamped
+  // with its commit time (or now, if it carries none).
   void publish(const durable_entries& batch);
 
   // One round, on the calling thread: what the hub's thread does with the batches it took.

@@ -48,7 +48,7 @@ caf::behavior recording_subscriber(caf::event_based_actor*, std::shared_ptr<obse
   return {
     [seen, store](publish_atom, const durable_entries& entries) {
       std::lock_guard<std::mutex> lock(seen->mutex);
-      for (const auto& entry : *entries) {
+      for (const auto& entry : entries->entries) {
         auto stored = store->read_entries(entry.account, entry.seq - 1, 1);
         if (stored.size() != 1 || !(stored.front() == entry))
           seen->not_yet_durable.push_back(entry.account + " seq " + std::to_string(entry.seq));

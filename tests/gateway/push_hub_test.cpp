@@ -45,7 +45,7 @@ journal_entry entry_of(const std::string& account, uint64_t seq, minor_units ava
 }
 
 durable_entries batch_of(std::vector<journal_entry> entries) {
-  return std::make_shared<const std::vector<journal_entry>>(std::move(entries));
+  return std::make_shared<const durable_batch>(durable_batch{std::move(entries), 0});
 }
 
 } // namespace

@@ -217,7 +217,7 @@ void fake_ledger::record(const journal_entry& entry) {
   entries_[entry.account].push_back(entry);
   // Every entry is its own "commit" here; listeners only queue, so calling them under the
   // lock keeps their batches in order.
-  auto batch = std::make_shared<const std::vector<journal_entry>>(1, entry);
+  auto batch = std::make_shared<const durable_batch>(durable_batch{{entry}, entry.timestamp_us});
   for (const auto& listener : listeners_)
     listener(batch);
 }
