@@ -97,3 +97,35 @@ TEST_CASE("UTF-8 validation refuses overlongs, surrogates and cut sequences") {
   CHECK_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
   CHECK_FALSE(is_valid_utf8("\xFF"));
 }
+
+TEST_CASE("random bytes never make the header parser read past its input or accept an unmasked frame") {
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes(next() % 20, '\0');
+    for (auto& byte : bytes)
+      byte = static_cast<char>(next() & 0xFF);
+    auto parsed = parse_client_header(bytes);
+    if (parsed.status != parse_status::ok)
+      continue;
+    CHECK(parsed.header.masked);
+    CHECK(parsed.header.header_bytes <= bytes.size());
+    CHECK(parsed.header.header_bytes >= 6);
+  }
+}
+
+TEST_CASE("a valid frame cut anywhere before its header ends asks for more, and whole it parses the same") {
+  for (size_t size : {0u, 1u, 125u, 126u, 300u, 65535u, 65536u, 70000u}) {
+    auto frame = client_frame(0x82, std::string(size, 'q'));
+    auto whole = parse_client_header(frame);
+    REQUIRE(whole.status == parse_status::ok);
+    CHECK(whole.header.payload_bytes == size);
+    for (size_t cut = 0; cut < whole.header.header_bytes; ++cut)
+      CHECK(parse_client_header(std::string_view(frame.data(), cut)).status == parse_status::need_more);
+  }
+}
