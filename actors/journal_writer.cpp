@@ -10,16 +10,11 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/message_types.hpp"
+#include "protocols/clock.hpp"
 
 namespace ledgerflow {
 
 namespace {
-
-// Wall-clock time of a commit, for the balance hub's listeners (commit-to-client latency).
-int64_t unix_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 struct writer_state {
   std::shared_ptr<journal> store;
@@ -117,7 +112,7 @@ void writer_state::commit() {
   if (hub && !batch.entries.empty())
     caf::anon_send(hub, publish_atom::value,
                    durable_entries{std::make_shared<const durable_batch>(
-                     durable_batch{std::move(batch.entries), unix_now_us()})});
+                     durable_batch{std::move(batch.entries), system_clock().now_us()})});
   advances.clear();
   notices.clear();
   opened_in_batch.clear();

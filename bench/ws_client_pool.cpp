@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <charconv>
-#include <ctime>
 #include <future>
 #include <mutex>
 #include <string_view>
@@ -20,6 +19,8 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
+#include "protocols/clock.hpp"
+
 namespace ledgerflow {
 
 namespace {
@@ -30,12 +31,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr auto handshake_timeout = std::chrono::seconds(30);
-
-int64_t unix_now_us() {
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
-}
 
 // The integer after `"key":` in a flat JSON object, or -1. Frames are scanned rather than
 // parsed: at hundreds of thousands of frames a second a full parse would make the clients,
@@ -182,7 +177,7 @@ private:
     bump(shard_.delivered);
     if (shard_.pool->recording.load(std::memory_order_relaxed) &&
         shard_.latencies_ms.size() < shard_.pool->options.latency_samples_max)
-      shard_.latencies_ms.push_back(static_cast<float>(unix_now_us() - durable_us) / 1000.0f);
+      shard_.latencies_ms.push_back(static_cast<float>(system_clock().now_us() - durable_us) / 1000.0f);
     bool coalesced = text.find("\"coalesced\":true") != std::string_view::npos;
     if (coalesced)
       bump(shard_.coalesced);

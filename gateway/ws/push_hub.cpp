@@ -1,21 +1,13 @@
 #include "gateway/ws/push_hub.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <functional>
 
 #include <pthread.h>
 
+#include "protocols/clock.hpp"
+
 namespace ledgerflow::ws {
-
-namespace {
-
-int64_t unix_now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
-} // namespace
 
 push_hub::push_hub(const asset_registry& assets) : assets_(assets) {}
 
@@ -53,7 +45,7 @@ void push_hub::publish(const durable_entries& batch) {
     return;
   if (!thread_.joinable())
     thread_ = std::thread([this] { run_thread(); });
-  queue_.push_back(stamped_batch{batch, batch->durable_us != 0 ? batch->durable_us : unix_now_us()});
+  queue_.push_back(stamped_batch{batch, batch->durable_us != 0 ? batch->durable_us : system_clock().now_us()});
   if (queue_.size() == 1)
     queue_ready_.notify_one();
 }

@@ -11,10 +11,17 @@ std::string encode_message(const nlohmann::json& message, frame_format format) {
   return encode_frame(opcode::text, message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-nlohmann::json error_message(std::string_view request_id, std::string_view code, std::string_view message) {
-  nlohmann::json error{{"type", "error"}, {"code", code}, {"message", message}};
+nlohmann::json reply_message(std::string_view type, std::string_view request_id) {
+  nlohmann::json reply{{"type", type}};
   if (!request_id.empty())
-    error["id"] = request_id;
+    reply["id"] = request_id;
+  return reply;
+}
+
+nlohmann::json error_message(std::string_view request_id, std::string_view code, std::string_view message) {
+  auto error = reply_message("error", request_id);
+  error["code"] = code;
+  error["message"] = message;
   return error;
 }
 

@@ -18,6 +18,9 @@ std::string encode_message(const nlohmann::json& message, frame_format format);
 // Error codes of the stream that are not HTTP's (docs/websocket.md).
 inline constexpr std::string_view too_many_subscriptions = "too_many_subscriptions";
 
+// {"type": type} with "id" when the request had one: the start of every answer.
+nlohmann::json reply_message(std::string_view type, std::string_view request_id);
+
 nlohmann::json error_message(std::string_view request_id, std::string_view code, std::string_view message);
 nlohmann::json error_message(std::string_view request_id, const error& failure);
 

@@ -217,7 +217,6 @@ bool ws_session<Stream>::take_rate_token() {
     return true;
   }
   ++rate_violations_;
-  setup_.context->metrics->count_websocket_error("rate_limited");
   if (rate_violations_ == 1)
     send_error("", "rate_limited",
                "more than " + std::to_string(config_.messages_per_second) + " messages a second; this one was dropped");
@@ -241,17 +240,13 @@ void ws_session<Stream>::on_message(opcode op, std::string& payload) {
     decoded = make_error(error_code::bad_request,
                          "binary frames carry msgpack only with the subprotocol " + std::string(msgpack_subprotocol));
   }
-  if (!decoded) {
-    setup_.context->metrics->count_websocket_error("bad_request");
+  if (!decoded)
     return send_error("", "bad_request", decoded.error().message);
-  }
   // The subscription limit is checked by subscribe() (too_many_subscriptions); parsing only
   // bounds the work one message may ask for.
   auto op_parsed = parse_client_op(*decoded, std::max(config_.subscriptions_max, limits::token_accounts_max));
-  if (!op_parsed) {
-    setup_.context->metrics->count_websocket_error("bad_request");
+  if (!op_parsed)
     return send_error(request_id_of(*decoded), "bad_request", op_parsed.error().message);
-  }
   handle_op(*op_parsed);
 }
 

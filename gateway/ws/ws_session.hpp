@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
@@ -129,7 +130,9 @@ private:
   bool take_pending_locked();
   void write_taken(size_t skip_bytes);
   void on_write(error_code_type ec, size_t bytes);
-  size_t write_directly();
+  std::pair<size_t, size_t> write_directly();
+  const std::string& bytes_of(const queued_frame& frame) const;
+  void release_written();
   void resume_replays();
 
   // Lifetime.

@@ -19,12 +19,7 @@ using nlohmann::json;
 template <class Stream>
 void ws_session<Stream>::handle_op(const client_op& op) {
   switch (op.type) {
-    case client_op::kind::ping: {
-      json pong{{"type", "pong"}};
-      if (!op.id.empty())
-        pong["id"] = op.id;
-      return send(pong);
-    }
+    case client_op::kind::ping: return send(reply_message("pong", op.id));
     case client_op::kind::subscribe: return subscribe(op);
     case client_op::kind::unsubscribe: return unsubscribe(op);
   }
@@ -33,24 +28,20 @@ void ws_session<Stream>::handle_op(const client_op& op) {
 template <class Stream>
 void ws_session<Stream>::subscribe(const client_op& op) {
   for (const auto& each : op.accounts) {
-    if (!may_read_account(setup_.claims, each.account)) {
-      setup_.context->metrics->count_websocket_error("forbidden");
+    if (!may_read_account(setup_.claims, each.account))
       return send_error(op.id, "forbidden", "the token does not allow account " + each.account);
-    }
   }
   auto request = std::make_shared<subscribe_request>();
   request->id = op.id;
   std::vector<std::string> to_register;
+  bool over_limit = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     size_t added = 0;
     for (const auto& each : op.accounts)
       added += streams_.count(each.account) == 0 ? 1 : 0;
-    if (streams_.size() + added > config_.subscriptions_max) {
-      setup_.context->metrics->count_websocket_error(too_many_subscriptions);
-      // Unlocking first: send takes the lock too.
-      request.reset();
-    } else {
+    over_limit = streams_.size() + added > config_.subscriptions_max;
+    if (!over_limit) {
       for (const auto& each : op.accounts) {
         subscribe_item item;
         item.account = each.account;
@@ -66,7 +57,7 @@ void ws_session<Stream>::subscribe(const client_op& op) {
       }
     }
   }
-  if (!request)
+  if (over_limit)  // answered after unlocking: send takes the lock too
     return send_error(op.id, too_many_subscriptions,
                       "at most " + std::to_string(config_.subscriptions_max) + " accounts per connection");
   // Registered before any state is read, so no update falls between the read and the stream.
@@ -132,9 +123,8 @@ void ws_session<Stream>::finish_subscribe(const std::shared_ptr<subscribe_reques
         entry["balances"] = item.balances;
       accounts.push_back(std::move(entry));
     }
-    json reply{{"type", "subscribed"}, {"accounts", std::move(accounts)}};
-    if (!request->id.empty())
-      reply["id"] = request->id;
+    auto reply = reply_message("subscribed", request->id);
+    reply["accounts"] = std::move(accounts);
     queue_own_locked(encode_message(reply, setup_.upgrade.format));
     // The answer is queued before any update of these accounts can be.
     for (const auto& item : request->items) {
@@ -257,9 +247,8 @@ void ws_session<Stream>::unsubscribe(const client_op& op) {
       setup_.context->hub->remove(each.account, this);
     accounts.push_back(each.account);
   }
-  json reply{{"type", "unsubscribed"}, {"accounts", std::move(accounts)}};
-  if (!op.id.empty())
-    reply["id"] = op.id;
+  auto reply = reply_message("unsubscribed", op.id);
+  reply["accounts"] = std::move(accounts);
   send(reply);
 }
 

@@ -66,6 +66,7 @@ void ws_session<Stream>::send(const json& message) {
 
 template <class Stream>
 void ws_session<Stream>::send_error(std::string_view request_id, std::string_view code, std::string_view message) {
+  setup_.context->metrics->count_websocket_error(code);
   send(error_message(request_id, code, message));
 }
 
@@ -163,19 +164,33 @@ void ws_session<Stream>::flush() {
 // Writes writing_ with Asio, on the strand, leaving out its first `skip_bytes` (what a direct
 // write already sent).
 template <class Stream>
+const std::string& ws_session<Stream>::bytes_of(const queued_frame& frame) const {
+  static const std::string nothing;
+  if (frame.own)
+    return *frame.own;
+  if (frame.event)
+    return frame.event->frame(setup_.upgrade.format, frame.coalesced);
+  return nothing;  // an update that gave way to a newer one
+}
+
+template <class Stream>
+void ws_session<Stream>::release_written() {
+  setup_.context->metrics->count_websocket_frames(writing_.size());
+  writing_.clear();
+  if (writing_.capacity() > writing_keep)
+    std::vector<queued_frame>().swap(writing_);
+}
+
+template <class Stream>
 void ws_session<Stream>::write_taken(size_t skip_bytes) {
   write_buffers_.clear();
   for (const auto& frame : writing_) {
-    const std::string* bytes = frame.own ? frame.own.get() : nullptr;
-    if (!bytes && frame.event)
-      bytes = &frame.event->frame(setup_.upgrade.format, frame.coalesced);
-    if (!bytes || bytes->empty())
-      continue;
-    if (skip_bytes >= bytes->size()) {
-      skip_bytes -= bytes->size();
+    const auto& bytes = bytes_of(frame);
+    if (skip_bytes >= bytes.size()) {
+      skip_bytes -= bytes.size();
       continue;
     }
-    write_buffers_.emplace_back(bytes->data() + skip_bytes, bytes->size() - skip_bytes);
+    write_buffers_.emplace_back(bytes.data() + skip_bytes, bytes.size() - skip_bytes);
     skip_bytes = 0;
   }
   setup_.context->metrics->count_websocket_write();
@@ -200,7 +215,7 @@ void ws_session<Stream>::flush_pushed() {
         return;
       direct_writing_ = true;
     }
-    auto sent = write_directly();
+    auto [sent, total] = write_directly();
     bool close = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -212,16 +227,10 @@ void ws_session<Stream>::flush_pushed() {
       return net::post(stream_.get_executor(), [self] { self->close_socket(); });
     if (sent == SIZE_MAX)
       return net::post(stream_.get_executor(), [self] { self->on_write(net::error::broken_pipe, 0); });
-    size_t total = 0;
-    for (const auto& frame : writing_)
-      total += frame.own ? frame.own->size() : (frame.event ? frame.event->frame(setup_.upgrade.format, frame.coalesced).size() : 0);
     if (sent < total)
-      return net::post(stream_.get_executor(), [self, sent] { self->write_taken(sent); });
+      return net::post(stream_.get_executor(), [self, sent = sent] { self->write_taken(sent); });
     // All taken: the write ends here, with no hop to the strand unless something waits there.
-    setup_.context->metrics->count_websocket_frames(writing_.size());
-    writing_.clear();
-    if (writing_.capacity() > writing_keep)
-      std::vector<queued_frame>().swap(writing_);
+    release_written();
     bool close_written = false;
     bool replay_paused = false;
     {
@@ -242,27 +251,26 @@ void ws_session<Stream>::flush_pushed() {
   }
 }
 
-// One sendmsg of writing_ (up to IOV_MAX frames; the rest goes through Asio). Returns the
-// bytes the kernel took, or SIZE_MAX when the connection is broken.
+// One sendmsg of writing_ (its first direct_write_iov_max frames; the rest goes through
+// Asio). Returns the bytes the kernel took (SIZE_MAX when the connection is broken) and the
+// bytes of all of writing_.
 template <class Stream>
-size_t ws_session<Stream>::write_directly() {
+std::pair<size_t, size_t> ws_session<Stream>::write_directly() {
   if constexpr (std::is_same_v<Stream, net::ip::tcp::socket>) {
     std::array<iovec, direct_write_iov_max> vectors;
     size_t count = 0;
+    size_t total = 0;
     for (const auto& frame : writing_) {
-      if (count == vectors.size())
-        break;
-      const std::string* bytes = frame.own ? frame.own.get() : nullptr;
-      if (!bytes && frame.event)
-        bytes = &frame.event->frame(setup_.upgrade.format, frame.coalesced);
-      if (!bytes || bytes->empty())
+      const auto& bytes = bytes_of(frame);
+      total += bytes.size();
+      if (bytes.empty() || count == vectors.size())
         continue;
-      vectors[count].iov_base = const_cast<char*>(bytes->data());
-      vectors[count].iov_len = bytes->size();
+      vectors[count].iov_base = const_cast<char*>(bytes.data());
+      vectors[count].iov_len = bytes.size();
       ++count;
     }
     if (count == 0)
-      return 0;
+      return {0, total};
     msghdr message{};
     message.msg_iov = vectors.data();
     message.msg_iovlen = count;
@@ -270,25 +278,22 @@ size_t ws_session<Stream>::write_directly() {
     for (;;) {
       auto sent = ::sendmsg(stream_.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (sent >= 0)
-        return static_cast<size_t>(sent);
+        return {static_cast<size_t>(sent), total};
       if (errno == EINTR)
         continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return 0;
-      return SIZE_MAX;
+        return {0, total};
+      return {SIZE_MAX, total};
     }
   } else {
-    return 0;
+    return {0, 0};  // TLS never writes directly (flush_pushed)
   }
 }
 
 template <class Stream>
 void ws_session<Stream>::on_write(error_code_type ec, size_t) {
   // writing_ is emptied before the write side is given up: the hub's thread may take it next.
-  setup_.context->metrics->count_websocket_frames(writing_.size());
-  writing_.clear();
-  if (writing_.capacity() > writing_keep)
-    std::vector<queued_frame>().swap(writing_);
+  release_written();
   write_buffers_.clear();
   if (write_buffers_.capacity() > writing_keep)
     std::vector<net::const_buffer>().swap(write_buffers_);
