@@ -35,16 +35,24 @@ double histogram::sum() const {
 
 void histogram::render(std::string& out, const std::string& name, const std::string& help) const {
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+  render_series(out, name, "");
+}
+
+void histogram::render_series(std::string& out, const std::string& name, const std::string& labels) const {
+  auto with_labels = [&labels](const std::string& le) {
+    return "{" + (labels.empty() ? std::string() : labels + ",") + "le=\"" + le + "\"}";
+  };
+  std::string plain_labels = labels.empty() ? std::string() : "{" + labels + "}";
   uint64_t cumulative = 0;
   for (size_t index = 0; index < bucket_count; ++index) {
     cumulative += counts_[index].load(std::memory_order_relaxed);
     char bound[32];
     std::snprintf(bound, sizeof(bound), "%g", upper_bounds_[index]);
-    out += name + "_bucket{le=\"" + bound + "\"} " + std::to_string(cumulative) + "\n";
+    out += name + "_bucket" + with_labels(bound) + " " + std::to_string(cumulative) + "\n";
   }
-  out += name + "_bucket{le=\"+Inf\"} " + std::to_string(count()) + "\n";
-  out += name + "_sum " + std::to_string(sum()) + "\n";
-  out += name + "_count " + std::to_string(count()) + "\n";
+  out += name + "_bucket" + with_labels("+Inf") + " " + std::to_string(count()) + "\n";
+  out += name + "_sum" + plain_labels + " " + std::to_string(sum()) + "\n";
+  out += name + "_count" + plain_labels + " " + std::to_string(count()) + "\n";
 }
 
 std::vector<float> sample_ring::snapshot() const {

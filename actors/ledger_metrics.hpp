@@ -21,6 +21,8 @@ public:
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
   double sum() const;
   void render(std::string& out, const std::string& name, const std::string& help) const;
+  // The samples only, with extra labels (`provider="x"`), after a HELP/TYPE written once.
+  void render_series(std::string& out, const std::string& name, const std::string& labels) const;
 
 private:
   std::array<double, bucket_count> upper_bounds_;

@@ -45,6 +45,11 @@ public:
   // Whether a call may start now. Open turns half-open here once the open wait has passed;
   // half-open admits at most half_open_probes calls until their results are in.
   bool try_acquire(time_point now);
+  // Whether try_acquire would refuse now for sure (open and waiting, or forced open), without
+  // taking a probe: a call can be refused before it waits for a worker.
+  bool refuses(time_point now) const {
+    return state_ == breaker_state::forced_open || (state_ == breaker_state::open && now < open_until_);
+  }
   // The result of a call that try_acquire admitted. `failed`: the provider failed or timed
   // out (a refusal such as a 4xx is a success for the provider's health).
   void on_result(time_point now, bool failed, duration elapsed);
