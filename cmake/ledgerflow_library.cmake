@@ -16,9 +16,14 @@ endfunction()
 # One doctest binary per tests/ subfolder (tests mirror the source tree); each TEST_CASE
 # becomes a ctest entry. Every binary gets the shared doctest main; SUPPORT names further
 # files of tests/support/ a binary needs (fakes, clients), so a layer's tests link only it.
+# EXCLUDE names subfolders that make a binary of their own; PROPERTIES are set on every test
+# discovered (e.g. FIXTURES_REQUIRED for tests that need a server).
 function(ledgerflow_test name folder)
-  cmake_parse_arguments(PARSE_ARGV 2 test "" "" "SUPPORT;LIBRARIES")
+  cmake_parse_arguments(PARSE_ARGV 2 test "" "" "SUPPORT;LIBRARIES;EXCLUDE;PROPERTIES")
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/tests/${folder}/*.cpp")
+  foreach(subfolder ${test_EXCLUDE})
+    list(FILTER sources EXCLUDE REGEX "^${PROJECT_SOURCE_DIR}/tests/${folder}/${subfolder}/")
+  endforeach()
   set(support "${PROJECT_SOURCE_DIR}/tests/support/doctest_main.cpp")
   foreach(file ${test_SUPPORT})
     list(APPEND support "${PROJECT_SOURCE_DIR}/tests/support/${file}")
@@ -26,5 +31,9 @@ function(ledgerflow_test name folder)
   add_executable(${name} ${sources} ${support})
   target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}")
   target_link_libraries(${name} PRIVATE doctest::doctest ${test_LIBRARIES})
-  doctest_discover_tests(${name} WORKING_DIRECTORY "${CMAKE_BINARY_DIR}")
+  if(test_PROPERTIES)
+    doctest_discover_tests(${name} WORKING_DIRECTORY "${CMAKE_BINARY_DIR}" PROPERTIES ${test_PROPERTIES})
+  else()
+    doctest_discover_tests(${name} WORKING_DIRECTORY "${CMAKE_BINARY_DIR}")
+  endif()
 endfunction()

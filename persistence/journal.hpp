@@ -30,6 +30,12 @@ struct idempotency_record {
   }
 };
 
+// A fencing token: the lease a writer holds and the epoch it got it at (see append_fenced).
+struct journal_fence {
+  std::string lease;
+  uint64_t epoch = 0;
+};
+
 // Everything one group commit writes, in one transaction.
 struct append_batch {
   std::vector<journal_entry> entries;
@@ -37,7 +43,6 @@ struct append_batch {
   std::vector<account_snapshot> snapshots;
   std::vector<inflight_leg> opened_legs;        // outgoing legs whose incoming leg is pending
   std::vector<std::string> closed_transfer_ids;  // their incoming legs, now in this batch
-
   bool empty() const {
     return entries.empty() && idempotency_records.empty() && snapshots.empty() && opened_legs.empty()
            && closed_transfer_ids.empty();
@@ -64,6 +69,13 @@ public:
   using journal_error::journal_error;
 };
 
+// The batch carried a fence whose lease has since moved to a newer epoch (or never existed):
+// another node owns the accounts now. Nothing of the batch was written.
+class journal_fenced : public journal_error {
+public:
+  using journal_error::journal_error;
+};
+
 class journal {
 public:
   virtual ~journal() = default;
@@ -71,6 +83,15 @@ public:
   // Writes the whole batch in one durable transaction, or nothing. Each account's entries
   // must continue its sequence with no gap and no duplicate (else journal_conflict).
   virtual void append(const append_batch& batch) = 0;
+  // append(), in the same transaction, only while the lease `fence` names is still at its
+  // epoch: otherwise journal_fenced and nothing is written, so a node that lost its lease can
+  // never write. The database decides, as the batch commits. Stores without leases (SQLite,
+  // single node) throw journal_error rather than write unchecked.
+  virtual void append_fenced(const append_batch& batch, const journal_fence& fence) {
+    (void)batch;
+    throw journal_error("append: this journal store has no leases and cannot check the fence of " + fence.lease
+                        + "; fencing needs PostgreSQL");
+  }
 
   // Entries of one account with seq > after_seq, in order, at most `limit`.
   virtual std::vector<journal_entry> read_entries(const std::string& account, uint64_t after_seq,

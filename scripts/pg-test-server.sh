@@ -5,15 +5,17 @@
 #
 #   pg-test-server.sh start STATE_DIR     starts it; writes STATE_DIR/url (postgresql://...)
 #   pg-test-server.sh stop STATE_DIR      stops it and removes its data
+#   pg-test-server.sh restart STATE_DIR   restarts it (fast shutdown) on the same port and data
 #   pg-test-server.sh createdb STATE_DIR NAME   (re)creates database NAME; prints its URL
 #
-# STATE_DIR holds url, port and datadir (a pointer to the temp dir); ctest keeps it in the build dir.
+# STATE_DIR holds url, port, script (this script's path) and datadir (a pointer to the temp
+# dir); ctest keeps it in the build dir.
 set -euo pipefail
 
 command_name=${1:-}
 state_dir=${2:-}
 if [ -z "$command_name" ] || [ -z "$state_dir" ]; then
-  echo "usage: $0 start|stop|createdb STATE_DIR [NAME]" >&2
+  echo "usage: $0 start|stop|restart|createdb STATE_DIR [NAME]" >&2
   exit 2
 fi
 
@@ -49,7 +51,7 @@ stop_server() {
     as_server_user "$pg_bin/pg_ctl" -D "$data_root/data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
   rm -rf "$data_root"
-  rm -f "$state_dir/datadir" "$state_dir/url" "$state_dir/port"
+  rm -f "$state_dir/datadir" "$state_dir/url" "$state_dir/port" "$state_dir/script"
 }
 
 start_server() {
@@ -72,6 +74,7 @@ start_server() {
          >/dev/null 2>&1; then
       echo "$port" > "$state_dir/port"
       echo "postgresql://postgres@127.0.0.1:$port/postgres" > "$state_dir/url"
+      realpath "$0" > "$state_dir/script"  # for tests that restart the server
       echo "pg-test-server: PostgreSQL on 127.0.0.1:$port (data in $data_root)"
       return 0
     fi
@@ -84,10 +87,13 @@ start_server() {
 case "$command_name" in
   start) start_server ;;
   stop) stop_server ;;
+  restart)
+    as_server_user "$pg_bin/pg_ctl" -D "$(cat "$state_dir/datadir")/data" -m fast -w -t 30 restart >/dev/null
+    ;;
   createdb)
     name=${3:?database name}
     psql_admin -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\""
     echo "postgresql://postgres@127.0.0.1:$(cat "$state_dir/port")/$name"
     ;;
-  *) echo "usage: $0 start|stop|createdb STATE_DIR [NAME]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|createdb STATE_DIR [NAME]" >&2; exit 2 ;;
 esac

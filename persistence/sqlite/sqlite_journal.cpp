@@ -5,6 +5,7 @@
 #include <iterator>
 #include <system_error>
 
+#include "persistence/paged_scan.hpp"
 #include "persistence/sqlite/sqlite_journal_writer.hpp"
 #include "persistence/sqlite/sqlite_reader_pool.hpp"
 #include "protocols/limits.hpp"
@@ -145,18 +146,8 @@ std::vector<std::string> sqlite_journal::accounts() {
 }
 
 void sqlite_journal::scan_entries(const std::function<bool(const journal_entry&)>& visit) {
-  std::string account;
-  uint64_t seq = 0;
-  while (true) {
-    auto page = scan_page(account, seq);
-    for (const auto& entry : page)
-      if (!visit(entry))
-        return;
-    if (page.size() < scan_page_entries_max)
-      return;
-    account = page.back().account;
-    seq = page.back().seq;
-  }
+  scan_in_pages(
+    scan_page_entries_max, [this](const std::string& account, uint64_t seq) { return scan_page(account, seq); }, visit);
 }
 
 // The first scan_page_entries_max entries after (account, seq) of index and tail together:

@@ -1,0 +1,136 @@
+#include "persistence/postgresql/postgresql_journal.hpp"
+
+#include "persistence/paged_scan.hpp"
+#include "persistence/postgresql/postgresql_connection.hpp"
+#include "persistence/postgresql/postgresql_journal_writer.hpp"
+#include "persistence/postgresql/postgresql_reader_pool.hpp"
+#include "persistence/postgresql/postgresql_rows.hpp"
+#include "protocols/limits.hpp"
+
+namespace ledgerflow {
+
+namespace {
+
+// Entries per page of scan_entries: bounds its memory and each statement's time.
+constexpr size_t scan_page_entries_max = limits::entries_page_max;
+
+int64_t as_limit(size_t limit) {
+  return static_cast<int64_t>(std::min<size_t>(limit, static_cast<size_t>(std::numeric_limits<int64_t>::max())));
+}
+
+int64_t as_seq(uint64_t seq) {
+  return static_cast<int64_t>(std::min<uint64_t>(seq, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
+}
+
+} // namespace
+
+std::unique_ptr<postgresql_journal> postgresql_journal::open(const std::string& url, postgresql_options options) {
+  try {
+    return std::unique_ptr<postgresql_journal>(new postgresql_journal(url, options));
+  } catch (const journal_error& failure) {
+    throw journal_error("cannot open the journal " + redact_postgresql_url(url) + ": " + failure.what());
+  }
+}
+
+postgresql_journal::postgresql_journal(const std::string& url, const postgresql_options& options)
+  : writer_(std::make_unique<postgresql_journal_writer>(url)),
+    readers_(std::make_unique<postgresql_reader_pool>(url, options)) {
+  last_seq("");  // a database the reads cannot use should fail here, not later
+}
+
+postgresql_journal::~postgresql_journal() = default;
+
+void postgresql_journal::append(const append_batch& batch) {
+  write(batch, nullptr);
+}
+
+void postgresql_journal::append_fenced(const append_batch& batch, const journal_fence& fence) {
+  write(batch, &fence);
+}
+
+void postgresql_journal::write(const append_batch& batch, const journal_fence* fence) {
+  std::lock_guard<std::mutex> guard(writer_mutex_);
+  try {
+    writer_->append(batch, fence);
+  } catch (const journal_conflict&) {
+    throw;  // the batch was wrong, not the storage
+  } catch (const journal_fenced&) {
+    throw;  // another node owns the lease now; this store is fine
+  } catch (const journal_error&) {
+    failed_ = true;
+    throw;
+  }
+}
+
+std::vector<journal_entry> postgresql_journal::read_entries(const std::string& account, uint64_t after_seq,
+                                                            size_t limit) {
+  if (limit == 0)
+    return {};
+  return readers_->run("read_entries", [&](pqxx::nontransaction& read) {
+    std::vector<journal_entry> entries;
+    for (const auto& row : read.exec_prepared("read_entries", account, as_seq(after_seq), as_limit(limit)))
+      entries.push_back(postgresql_entry_from_row(row));
+    return entries;
+  });
+}
+
+uint64_t postgresql_journal::last_seq(const std::string& account) {
+  return readers_->run("last_seq", [&](pqxx::nontransaction& read) {
+    return static_cast<uint64_t>(read.exec_prepared1("last_seq", account)[0].as<int64_t>());
+  });
+}
+
+std::optional<account_snapshot> postgresql_journal::latest_snapshot(const std::string& account) {
+  return readers_->run("latest_snapshot", [&](pqxx::nontransaction& read) -> std::optional<account_snapshot> {
+    auto rows = read.exec_prepared("latest_snapshot", account);
+    if (rows.empty())
+      return std::nullopt;
+    return postgresql_snapshot_from_row(rows[0]);
+  });
+}
+
+std::optional<idempotency_record> postgresql_journal::find_idempotency(const std::string& key) {
+  return readers_->run("find_idempotency", [&](pqxx::nontransaction& read) -> std::optional<idempotency_record> {
+    auto rows = read.exec_prepared("find_idempotency", key);
+    if (rows.empty())
+      return std::nullopt;
+    return postgresql_record_from_row(rows[0]);
+  });
+}
+
+std::vector<inflight_leg> postgresql_journal::inflight_legs() {
+  return readers_->run("inflight_legs", [&](pqxx::nontransaction& read) {
+    std::vector<inflight_leg> legs;
+    for (const auto& row : read.exec_prepared("inflight_legs"))
+      legs.push_back(postgresql_leg_from_row(row));
+    return legs;
+  });
+}
+
+std::vector<std::string> postgresql_journal::accounts() {
+  return readers_->run("accounts", [&](pqxx::nontransaction& read) {
+    std::vector<std::string> names;
+    for (const auto& row : read.exec_prepared("accounts"))
+      names.push_back(row[0].as<std::string>());
+    return names;
+  });
+}
+
+void postgresql_journal::scan_entries(const std::function<bool(const journal_entry&)>& visit) {
+  auto fetch_page = [this](const std::string& account, uint64_t seq) {
+    return readers_->run("scan_entries", [&](pqxx::nontransaction& read) {
+      std::vector<journal_entry> entries;
+      entries.reserve(scan_page_entries_max);
+      for (const auto& row : read.exec_prepared("entries_after", account, as_seq(seq), as_limit(scan_page_entries_max)))
+        entries.push_back(postgresql_entry_from_row(row));
+      return entries;
+    });
+  };
+  scan_in_pages(scan_page_entries_max, fetch_page, visit);
+}
+
+bool postgresql_journal::healthy() {
+  return !failed_ && readers_->probe();
+}
+
+} // namespace ledgerflow
