@@ -14,7 +14,7 @@ tests can count duplicate side effects after retries and timeouts.
 Control endpoints (no auth):
     GET  /_fake/calls         every call: kind, operation, idempotency_key, body, status, side_effect, ts_ms
     GET  /_fake/side_effects  {"by_key": {key: count}, "total": n}
-    GET  /_fake/connections   {"accepted": n, "open": n, "open_max": n}
+    GET  /_fake/connections   {"accepted": n, "open": n, "open_max": n} of connections that carried calls
     GET  /_fake/mode          the current mode
     POST /_fake/mode          {"mode": "ok|fail|hang|slow|reset|fail_after_effect", "status": 503,
                                "delay_ms": 1500, "count": N, "operations": ["collect"]}
@@ -226,12 +226,16 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "fake-provider/1"
     timeout = 120  # an idle keep-alive connection is closed after this
 
-    # -- connection accounting, so tests can check a client's connection reuse
+    # -- connection accounting, so tests can check a client's connection reuse: only connections
+    # that carried a provider call count (not the tests' own control requests)
 
-    def setup(self):
-        super().setup()
+    counted_in = None  # the counts this connection was added to (a reset starts new ones)
+
+    def count_connection(self):
+        if self.counted_in is not None:
+            return
         with self.fake.lock:
-            counts = self.fake.connections
+            self.counted_in = counts = self.fake.connections
             counts["accepted"] += 1
             counts["open"] += 1
             counts["open_max"] = max(counts["open_max"], counts["open"])
@@ -240,8 +244,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             super().finish()
         finally:
-            with self.fake.lock:
-                self.fake.connections["open"] -= 1
+            if self.counted_in is not None:
+                with self.fake.lock:
+                    self.counted_in["open"] -= 1
 
     @property
     def fake(self):
@@ -344,7 +349,8 @@ class Handler(BaseHTTPRequestHandler):
             self.refuse(Refusal(400, "bad_request", str(error)))
 
     def operation(self, kind, operation):
-        fake, key = self.fake, self.headers.get("Idempotency-Key", "")
+        self.count_connection()
+        key = self.headers.get("Idempotency-Key", "")
         record = {"kind": kind, "operation": operation, "idempotency_key": key, "body": None,
                   "status": 0, "side_effect": False, "ts_ms": now_ms(), "mode": "ok"}
         try:

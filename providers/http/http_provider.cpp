@@ -164,7 +164,7 @@ struct http_provider::client {
   void dispatch(const call_pointer& call) {
     if (auto idle_connection = take_idle())
       return send(call, idle_connection);
-    if (open < settings.connections_max)
+    if (connections.size() < settings.connections_max)
       return connect(call, open_connection());
     if (waiting.size() >= settings.waiting_calls_max)
       return finish(call, call_outcome::failure(failure_kind::unavailable, "connections_busy",
@@ -173,7 +173,7 @@ struct http_provider::client {
   }
 
   void dispatch_waiting() {
-    while (!waiting.empty() && !stopping && (!idle.empty() || open < settings.connections_max)) {
+    while (!waiting.empty() && !stopping && (!idle.empty() || connections.size() < settings.connections_max)) {
       auto call = waiting.front();
       waiting.pop_front();
       if (!call->finished)
@@ -220,10 +220,11 @@ struct http_provider::client {
   // -- connections
 
   connection_pointer open_connection() {
-    ++open;
     ++opened_total;
-    open_now = open;
-    return std::make_shared<connection>(io, url.tls ? &tls_context : nullptr);
+    auto created = std::make_shared<connection>(io, url.tls ? &tls_context : nullptr);
+    connections.insert(created);
+    open_now = connections.size();
+    return created;
   }
 
   connection_pointer take_idle() {
@@ -249,8 +250,8 @@ struct http_provider::client {
       return;
     carrier->dropped = true;
     carrier->close();
-    --open;
-    open_now = open;
+    connections.erase(carrier);
+    open_now = connections.size();
   }
 
   void discard(const connection_pointer& carrier) {
@@ -349,13 +350,11 @@ struct http_provider::client {
     for (const auto& call : queued)
       finish(call, call_outcome::failure(failure_kind::unavailable, "adapter_stopped", "the adapter stopped"));
     auto running = in_flight;  // finish() erases from in_flight
-    for (const auto& call : running) {
-      auto carrier = call->carrier;
+    for (const auto& call : running)
       finish(call, transient("adapter_stopped", "the adapter stopped during the call"));
-      if (carrier)
-        carrier->close();
-    }
-    for (const auto& carrier : idle)
+    // Closing them all (busy, idle, or left by a timed-out call) lets io.run() return.
+    auto all = connections;
+    for (const auto& carrier : all)
       drop(carrier);
     idle.clear();
   }
@@ -371,7 +370,7 @@ struct http_provider::client {
   std::vector<connection_pointer> idle;
   std::deque<call_pointer> waiting;
   std::unordered_set<call_pointer> in_flight;
-  size_t open = 0;
+  std::unordered_set<connection_pointer> connections;  // open or opening, busy or idle
   bool stopping = false;
 
   // Read from any thread by connections().
