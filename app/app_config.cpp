@@ -93,6 +93,8 @@ status load_config_file(const std::string& path, app_config& config) {
   read_websocket(table, config.websocket);
   read_key(table, "tls.certificate", config.tls_certificate);
   read_key(table, "tls.private_key", config.tls_private_key);
+  if (auto providers = read_provider_configs(table, config.providers); !providers)
+    return make_error(error_code::bad_request, "config " + path + ": " + providers.error().message);
   read_size(table, "ledger.batch_entries_max", config.ledger.batch_entries_max);
   read_size(table, "ledger.registry_shards", config.ledger.registry_shards);
   read_size(table, "ledger.idempotency_shards", config.ledger.idempotency_shards);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "actors/ledger_config.hpp"
+#include "app/provider_config.hpp"
 #include "gateway/gateway_config.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"
 #include "protocols/asset_registry.hpp"
@@ -41,6 +42,8 @@ struct app_config {
   asset_registry assets = asset_registry::defaults();
   ledger_config ledger;
   sqlite_options sqlite;
+  // `[[providers]]`; serve adds a sandbox for each kind left without one (add_default_sandboxes).
+  std::vector<provider_config> providers;
 
   std::string database_url() const;
   const std::string& effective_jwt_secret() const;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/ledger_service.hpp"
+#include "actors/providers/provider_service.hpp"
 #include "app/commands.hpp"
 #include "app/journal_factory.hpp"
 #include "app/logging.hpp"
@@ -49,9 +50,21 @@ int serve(const app_config& config, caf::actor_system& system, const sigset_t& s
     spdlog::error("cannot start the ledger: {}", started.error().message);
     return 2;
   }
-  http_server server(*gateway, ledger);
+  auto provider_configs = config.providers;
+  add_default_sandboxes(provider_configs);
+  auto provider_entries = make_provider_entries(provider_configs, config.assets);
+  if (!provider_entries) {
+    spdlog::error("cannot start the providers: {}", provider_entries.error().message);
+    ledger.stop();
+    return 2;
+  }
+  provider_service providers(system, std::move(*provider_entries));
+  for (const auto& provider : providers.statuses())
+    spdlog::info("provider {}: {} ({})", provider.name, to_string(provider.kind), provider.type);
+  http_server server(*gateway, ledger, system_unix_seconds, &providers);
   if (auto started = server.start(); !started) {
     spdlog::error("cannot start: {}", started.error().message);
+    providers.stop();
     ledger.stop();
     return 2;
   }
@@ -65,6 +78,7 @@ int serve(const app_config& config, caf::actor_system& system, const sigset_t& s
   sigwait(&stop_signals, &received);
   spdlog::info("signal {} received: shutting down", received);
   server.stop();
+  providers.stop();
   ledger.stop();
   spdlog::info("stopped cleanly");
   return 0;

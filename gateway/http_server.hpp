@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "actors/ledger_api.hpp"
+#include "actors/providers/provider_api.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/unix_clock.hpp"
 #include "protocols/outcome.hpp"
@@ -22,7 +23,10 @@ namespace ledgerflow {
 class http_server {
 public:
   // The ledger must outlive the server; `clock` reads unix seconds for token expiry.
-  http_server(gateway_config config, ledger_api& ledger, unix_seconds_clock clock = system_unix_seconds);
+  // `providers`, when given, serves the /v1/providers routes and their metrics; it must
+  // outlive the server too.
+  http_server(gateway_config config, ledger_api& ledger, unix_seconds_clock clock = system_unix_seconds,
+              provider_api* providers = nullptr);
   // Stops if still running.
   ~http_server();
 

@@ -17,6 +17,8 @@ void probe_handlers::metrics(route_context& context) const {
   http_response response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
   response.body = metrics_.prometheus_text() + ledger_.metrics_text();
+  if (providers_ != nullptr)
+    response.body += providers_->metrics_text();
   context.respond(std::move(response));
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "actors/ledger_api.hpp"
+#include "actors/providers/provider_api.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/route_context.hpp"
 
@@ -9,17 +10,19 @@ namespace ledgerflow {
 
 class probe_handlers {
 public:
-  probe_handlers(const ledger_api& ledger, const gateway_metrics& metrics) : ledger_(ledger), metrics_(metrics) {}
+  probe_handlers(const ledger_api& ledger, const provider_api* providers, const gateway_metrics& metrics)
+    : ledger_(ledger), providers_(providers), metrics_(metrics) {}
 
   // 200 {"status":"ok"} whenever the process can answer at all.
   void healthz(route_context& context) const;
   // 200 {"status":"ready"} once storage is open and recovery done, else 503 unavailable.
   void readyz(route_context& context) const;
-  // Prometheus text: the gateway's counters, then the ledger's.
+  // Prometheus text: the gateway's counters, then the ledger's, then the providers'.
   void metrics(route_context& context) const;
 
 private:
   const ledger_api& ledger_;
+  const provider_api* providers_;  // may be null
   const gateway_metrics& metrics_;
 };
 

@@ -67,8 +67,10 @@ http_response unauthorized_response(const error& failure) {
 
 } // namespace
 
-router::router(ledger_api& ledger, token_keys keys, const gateway_metrics& metrics, unix_seconds_clock clock)
-  : accounts_(ledger), transfers_(ledger), holds_(ledger), probes_(ledger, metrics), keys_(std::move(keys)), clock_(std::move(clock)) {
+router::router(ledger_api& ledger, provider_api* providers, token_keys keys, const gateway_metrics& metrics,
+               unix_seconds_clock clock)
+  : accounts_(ledger), transfers_(ledger), holds_(ledger), probes_(ledger, providers, metrics), providers_(providers),
+    keys_(std::move(keys)), clock_(std::move(clock)) {
   using m = http_method;
   routes_ = {
     {m::get, "/healthz", access::anyone, placement::any_listener, [this](route_context& c) { probes_.healthz(c); }},
@@ -88,6 +90,14 @@ router::router(ledger_api& ledger, token_keys keys, const gateway_metrics& metri
      [this](route_context& c) { holds_.release_hold(c); }},
     {m::post, "/v1/holds/{id}/post", access::admin_token, placement::any_listener,
      [this](route_context& c) { holds_.post_to(c); }},
+    {m::get, "/v1/providers", access::admin_token, placement::any_listener,
+     [this](route_context& c) { providers_.list(c); }},
+    {m::post, "/v1/providers/{name}/breaker", access::admin_token, placement::any_listener,
+     [this](route_context& c) { providers_.steer_breaker(c); }},
+    {m::post, "/v1/providers/{name}/call", access::admin_token, placement::any_listener,
+     [this](route_context& c) { providers_.call_named(c); }},
+    {m::post, "/v1/providers/kind/{kind}/call", access::admin_token, placement::any_listener,
+     [this](route_context& c) { providers_.call_kind(c); }},
   };
 }
 

@@ -14,6 +14,7 @@
 #include "gateway/http_message.hpp"
 #include "gateway/jwt.hpp"
 #include "gateway/probe_handlers.hpp"
+#include "gateway/provider_handlers.hpp"
 #include "gateway/transfer_handlers.hpp"
 #include "gateway/unix_clock.hpp"
 
@@ -28,7 +29,9 @@ inline constexpr std::string_view unmatched_route = "unmatched";
 
 class router {
 public:
-  router(ledger_api& ledger, token_keys keys, const gateway_metrics& metrics, unix_seconds_clock clock);
+  // `providers` may be null: the provider routes then answer 404.
+  router(ledger_api& ledger, provider_api* providers, token_keys keys, const gateway_metrics& metrics,
+         unix_seconds_clock clock);
 
   // Answers through `respond` exactly once, possibly later and on another thread. Returns the
   // matched route's pattern (static text, for metrics labels) or unmatched_route. Never throws.
@@ -54,6 +57,7 @@ private:
   transfer_handlers transfers_;
   hold_handlers holds_;
   probe_handlers probes_;
+  provider_handlers providers_;
   token_keys keys_;
   unix_seconds_clock clock_;
   std::vector<route> routes_;

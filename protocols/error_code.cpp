@@ -13,7 +13,7 @@ struct error_code_info {
   int status;
 };
 
-constexpr std::array<error_code_info, 17> error_code_table{{
+constexpr std::array<error_code_info, 20> error_code_table{{
   {error_code::none, "none", 200},
   {error_code::bad_request, "bad_request", 400},
   {error_code::unauthorized, "unauthorized", 401},
@@ -30,6 +30,9 @@ constexpr std::array<error_code_info, 17> error_code_table{{
   {error_code::unavailable, "unavailable", 503},
   {error_code::payload_too_large, "payload_too_large", 413},
   {error_code::method_not_allowed, "method_not_allowed", 405},
+  {error_code::provider_rejected, "provider_rejected", 422},
+  {error_code::provider_error, "provider_error", 502},
+  {error_code::provider_timeout, "provider_timeout", 504},
   {error_code::internal, "internal", 500},
 }};
 
@@ -37,7 +40,7 @@ const error_code_info& info_of(error_code code) {
   for (const auto& info : error_code_table)
     if (info.code == code)
       return info;
-  return error_code_table.back();
+  return error_code_table.back();  // internal
 }
 
 } // namespace

@@ -24,7 +24,10 @@ enum class error_code : uint8_t {
   unavailable,
   payload_too_large,
   method_not_allowed,
-  internal,
+  provider_rejected,  // an external provider refused the call
+  provider_error,     // it failed, retries exhausted
+  provider_timeout,   // it did not answer in time, retries exhausted
+  internal,           // last: the fallback of the code table
 };
 
 // Wire name, e.g. "insufficient_funds".
