@@ -13,11 +13,16 @@ void add_bench_ledger_flags(CLI::App* command, bench_options& options) {
   command->add_option("--raw-runs", options.raw_runs, "raw SQLite runs; the fastest is the ceiling")
     ->check(CLI::Range(size_t{1}, size_t{20}));
   command->add_option("--work-dir", options.work_dir, "where the benchmark's SQLite files go");
+  command->add_option("--baseline-clients", options.baseline_clients,
+                      "with --db postgresql://...: client threads of the naive SQL baseline (default: --clients)");
 }
 
 int run_bench_ledger(const app_config& config, const bench_options& options) {
   auto tuned = options;
   tuned.caf_threads = config.caf_threads;
+  // --db postgresql://... (or the config's db): the ledger on PostgreSQL against the naive baseline.
+  if (config.db.rfind("postgresql://", 0) == 0 || config.db.rfind("postgres://", 0) == 0)
+    tuned.postgresql_url = config.db;
   return run_ledger_bench(tuned, config.assets, config.ledger, config.sqlite);
 }
 

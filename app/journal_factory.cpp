@@ -1,5 +1,6 @@
 #include "app/journal_factory.hpp"
 
+#include "persistence/postgresql/postgresql_journal.hpp"
 #include "persistence/sqlite/sqlite_journal.hpp"
 
 namespace ledgerflow {
@@ -9,8 +10,8 @@ std::shared_ptr<journal> open_journal(const std::string& url, const app_config& 
   if (url.rfind(sqlite_scheme, 0) == 0)
     return sqlite_journal::open(url.substr(sqlite_scheme.size()), config.sqlite);
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
-    throw journal_error("the PostgreSQL store is not built yet; use sqlite:PATH");
-  throw journal_error("unknown database URL \"" + url + "\": use sqlite:PATH");
+    return postgresql_journal::open(url);
+  throw journal_error("unknown database URL \"" + url + "\": use sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE");
 }
 
 } // namespace ledgerflow

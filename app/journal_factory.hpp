@@ -1,4 +1,5 @@
-// Opens the journal a database URL names: sqlite:PATH (PostgreSQL comes with its store).
+// Opens the journal a database URL names: sqlite:PATH, or postgresql://... (postgres://...), a
+// libpq connection URI; its tables go in the first schema of the search_path (docs/operations.md).
 #pragma once
 
 #include <memory>

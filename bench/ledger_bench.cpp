@@ -13,8 +13,11 @@
 
 #include "actors/ledger_service.hpp"
 #include "bench/latency_stats.hpp"
+#include "bench/naive_sql_baseline.hpp"
 #include "bench/raw_sqlite_baseline.hpp"
 #include "bench/thread_cpu.hpp"
+#include "persistence/postgresql/postgresql_connection.hpp"
+#include "persistence/postgresql/postgresql_journal.hpp"
 #include "persistence/sqlite/sqlite_journal.hpp"
 
 namespace ledgerflow {
@@ -126,18 +129,21 @@ struct ledger_figures {
   uint64_t completed = 0;          // transfers in it
 };
 
-ledger_figures measure_ledger(const ledger_bench_options& options, const asset_registry& assets,
-                              const ledger_config& ledger, const sqlite_options& sqlite) {
+std::shared_ptr<journal> fresh_sqlite_store(const ledger_bench_options& options, const sqlite_options& sqlite) {
   auto path = options.work_dir + "/bench-ledger.db";
   for (auto suffix : {"", "-wal", "-shm", "-index", "-index-wal", "-index-shm"})
     std::filesystem::remove(path + suffix);
+  return sqlite_journal::open(path, sqlite);
+}
+
+ledger_figures measure_ledger(const ledger_bench_options& options, const asset_registry& assets,
+                              const ledger_config& ledger, std::shared_ptr<journal> store) {
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", options.caf_threads);
   caf::actor_system system{cfg};
   ledger_figures figures;
   {
-    ledger_service service(system, sqlite_journal::open(path, sqlite), assets, ledger,
-                           std::make_shared<system_clock>());
+    ledger_service service(system, std::move(store), assets, ledger, std::make_shared<system_clock>());
     if (auto started = service.start(); !started)
       throw std::runtime_error("ledger did not start: " + started.error().message);
     std::cerr << "bench ledger: funding " << options.accounts << " accounts\n";
@@ -198,13 +204,88 @@ ledger_figures measure_ledger(const ledger_bench_options& options, const asset_r
   return figures;
 }
 
+// What the JSON objects of both stores carry, among them where a transfer's CPU went, per thread
+// name (the CAF scheduler threads: account actors, finishers and this bench's clients; the
+// writer, caf.actor; the SQLite index merger, lf.merge).
+nlohmann::json ledger_json(const ledger_bench_options& options, const ledger_figures& figures) {
+  nlohmann::json out{
+    {"bench", "ledger"},
+    {"transfers_per_s", std::round(figures.transfers_per_s)},
+    {"p50_ms", figures.p50_ms},
+    {"p99_ms", figures.p99_ms},
+    {"batch_avg", figures.batch_avg},
+    {"failed", figures.failed},
+    {"writer_commit_share", figures.writer_commit_share},
+    {"clients", options.clients},
+    {"window", options.window},
+    {"scheduler_threads", options.caf_threads},
+    {"accounts", options.accounts},
+    {"duration_s", options.duration_s},
+    {"rows_per_transfer", 3},
+  };
+  auto transfers = static_cast<double>(figures.completed);
+  auto per_transfer_us = [&](double seconds) { return transfers > 0 ? seconds * 1e6 / transfers : 0.0; };
+  out["cpu_cores_busy"] = figures.elapsed_s > 0 ? figures.cpu_seconds / figures.elapsed_s : 0.0;
+  out["cpu_us_per_transfer"] = per_transfer_us(figures.cpu_seconds);
+  for (const auto& [name, seconds] : figures.cpu)
+    if (per_transfer_us(seconds) >= 0.05)
+      out["cpu_us_per_transfer_by_thread"][name] = per_transfer_us(seconds);
+  return out;
+}
+
+// The ledger on PostgreSQL (a fresh schema), then the naive baseline on the same server with as
+// many clients, each at the server's own durability settings (reported beside the figures).
+int run_postgresql_ledger_bench(const ledger_bench_options& options, const asset_registry& assets,
+                                const ledger_config& ledger) {
+  const std::string schema = "ledgerflow_bench";
+  std::string fsync, synchronous_commit;
+  {
+    auto admin = connect_postgresql(options.postgresql_url, "bench");
+    pqxx::nontransaction setup(*admin);
+    setup.exec0("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema);
+    auto settings = setup.exec1("SELECT current_setting('fsync'), current_setting('synchronous_commit')");
+    fsync = settings[0].as<std::string>();
+    synchronous_commit = settings[1].as<std::string>();
+  }
+  std::cerr << "bench ledger: on PostgreSQL " << redact_postgresql_url(options.postgresql_url) << " (fsync "
+            << fsync << ", synchronous_commit " << synchronous_commit << ")\n";
+  auto figures = measure_ledger(options, assets, ledger,
+                                postgresql_journal::open(postgresql_url_with_schema(options.postgresql_url, schema)));
+  naive_sql_options naive;
+  naive.url = options.postgresql_url;
+  naive.clients = options.baseline_clients ? options.baseline_clients : options.clients;
+  naive.accounts = options.accounts;
+  naive.warmup_s = options.warmup_s;
+  naive.duration_s = options.duration_s;
+  std::cerr << "bench ledger: naive SQL baseline, " << naive.clients << " clients, one transaction per transfer\n";
+  auto baseline = measure_naive_sql(naive);
+  auto out = ledger_json(options, figures);
+  out.update({
+    {"store", "postgresql"},
+    {"commit_p50_ms", figures.fsync_p50_ms},  // the whole append: inserts, COMMIT and its WAL flush
+    {"commit_p99_ms", figures.fsync_p99_ms},
+    {"baseline_transfers_per_s", std::round(baseline.transfers_per_s)},
+    {"baseline_p50_ms", baseline.p50_ms},
+    {"baseline_p99_ms", baseline.p99_ms},
+    {"baseline_failed", baseline.failed},
+    {"baseline_clients", naive.clients},
+    {"ratio_to_baseline", baseline.transfers_per_s > 0 ? figures.transfers_per_s / baseline.transfers_per_s : 0.0},
+    {"fsync", fsync},
+    {"synchronous_commit", synchronous_commit},
+  });
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int run_ledger_bench(const ledger_bench_options& options, const asset_registry& assets, const ledger_config& ledger,
                      const sqlite_options& sqlite) {
   try {
+    if (!options.postgresql_url.empty())
+      return run_postgresql_ledger_bench(options, assets, ledger);
     std::filesystem::create_directories(options.work_dir);
-    auto figures = measure_ledger(options, assets, ledger, sqlite);
+    auto figures = measure_ledger(options, assets, ledger, fresh_sqlite_store(options, sqlite));
     std::cerr << "bench ledger: raw SQLite ceiling with " << options.raw_rows_transfers << " transfers' rows, best of "
               << options.raw_runs << "\n";
     auto batch = std::max<size_t>(1, static_cast<size_t>(figures.batch_avg_transfers + 0.5));
@@ -217,38 +298,16 @@ int run_ledger_bench(const ledger_bench_options& options, const asset_registry& 
       if (measured.transfers_per_s > raw.transfers_per_s)
         raw = measured;
     }
-    nlohmann::json out{
-      {"bench", "ledger"},
-      {"transfers_per_s", std::round(figures.transfers_per_s)},
-      {"p50_ms", figures.p50_ms},
-      {"p99_ms", figures.p99_ms},
-      {"batch_avg", figures.batch_avg},
+    auto out = ledger_json(options, figures);
+    out.update({
       {"fsync_p50_ms", figures.fsync_p50_ms},
       {"fsync_p99_ms", figures.fsync_p99_ms},
       {"raw_sqlite_rows_per_s", std::round(raw.rows_per_s)},
       {"raw_sqlite_transfers_per_s", std::round(raw.transfers_per_s)},
       {"raw_sqlite_runs_transfers_per_s", raw_transfers_per_s},
       {"ratio_to_raw", figures.transfers_per_s / raw.transfers_per_s},
-      {"failed", figures.failed},
-      {"writer_commit_share", figures.writer_commit_share},
-      {"clients", options.clients},
-      {"window", options.window},
-      {"scheduler_threads", options.caf_threads},
-      {"accounts", options.accounts},
-      {"duration_s", options.duration_s},
       {"synchronous", std::string(to_string(sqlite.synchronous))},
-      {"rows_per_transfer", 3},
-    };
-    // Where a transfer's CPU went, per thread name: the CAF scheduler threads (caf.multiplexer:
-    // account actors, finishers and this bench's clients), the writer (caf.actor), the index
-    // merger (lf.merge).
-    auto transfers = static_cast<double>(figures.completed);
-    auto per_transfer_us = [&](double seconds) { return transfers > 0 ? seconds * 1e6 / transfers : 0.0; };
-    out["cpu_cores_busy"] = figures.elapsed_s > 0 ? figures.cpu_seconds / figures.elapsed_s : 0.0;
-    out["cpu_us_per_transfer"] = per_transfer_us(figures.cpu_seconds);
-    for (const auto& [name, seconds] : figures.cpu)
-      if (per_transfer_us(seconds) >= 0.05)
-        out["cpu_us_per_transfer_by_thread"][name] = per_transfer_us(seconds);
+    });
     std::cout << out.dump() << std::endl;
     return 0;
   } catch (const std::exception& failure) {

@@ -1,6 +1,7 @@
 // `ledgerflow bench ledger`: durable transfers per second through the actor path (no HTTP),
 // with N concurrent clients, and in the same run the ceiling of raw SQLite batched inserts
-// of the same rows on this machine.
+// of the same rows on this machine; on PostgreSQL (--db postgresql://...), the same through the
+// PostgreSQL journal and, in the same run, a naive one-transaction-per-transfer SQL baseline.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +25,11 @@ struct ledger_bench_options {
   size_t raw_runs = 3;
   std::string work_dir = "./data/bench";  // fresh SQLite files are created here
   size_t caf_threads = 1;  // scheduler threads; `ledgerflow bench` passes the configured count
+  // Non-empty: the ledger runs on this PostgreSQL database (its tables in a fresh schema,
+  // ledgerflow_bench), and the comparison is the naive one-transaction-per-transfer baseline
+  // (bench/naive_sql_baseline.hpp) on the same server instead of the raw SQLite ceiling.
+  std::string postgresql_url;
+  size_t baseline_clients = 0;  // the baseline's client threads; 0: as many as `clients`
 };
 
 // Runs the benchmark, prints progress to stderr and one JSON object last on stdout.

@@ -18,6 +18,10 @@ std::string redact_postgresql_url(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
+std::string postgresql_url_with_schema(const std::string& url, const std::string& schema) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
+}
+
 std::unique_ptr<pqxx::connection> connect_postgresql(const std::string& url, const std::string& role) {
   auto connection = std::make_unique<pqxx::connection>(url);
   pqxx::nontransaction session(*connection);

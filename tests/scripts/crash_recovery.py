@@ -2,11 +2,15 @@
 of holds posted to another account, restart it, and prove that every acknowledged transfer and
 posted hold is on disk and `ledgerflow check` passes.
 
-Usage: crash_recovery.py LEDGERFLOW_BINARY [--rounds N] [--config TOML]
+Usage: crash_recovery.py LEDGERFLOW_BINARY [--rounds N] [--config TOML] [--db URL | --postgresql-test-server STATE_DIR]
 
 With --config the server runs with that config file: busy_index.toml merges the index and
 compacts the idempotency keys' runs every few batches, so the crashes land in those too.
+With --db the server (and `check`) use that database instead of SQLite in a temp dir; with
+--postgresql-test-server, a fresh database on the test server scripts/pg-test-server.sh started.
 """
+import os
+import subprocess
 import argparse
 import random
 import shutil
@@ -91,9 +95,22 @@ def main():
     parser.add_argument("binary")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--config")
+    parser.add_argument("--db", help="database URL (default: SQLite in a temp dir)")
+    parser.add_argument("--postgresql-test-server", metavar="STATE_DIR",
+                        help="use a fresh database on this test server (scripts/pg-test-server.sh)")
     args = parser.parse_args()
+    if args.postgresql_test_server:
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "pg-test-server.sh")
+        args.db = subprocess.run([script, "createdb", args.postgresql_test_server, "crash_recovery"], check=True,
+                                 capture_output=True, text=True).stdout.strip()
     data_dir = tempfile.mkdtemp(prefix="ledgerflow-crash-")
-    server = Server(args.binary, data_dir, extra_env={"LEDGERFLOW_CONFIG": args.config} if args.config else None)
+    env = {}
+    if args.config:
+        env["LEDGERFLOW_CONFIG"] = args.config
+    if args.db:
+        env["LEDGERFLOW_DB"] = args.db
+        print(f"database: {args.db}")
+    server = Server(args.binary, data_dir, extra_env=env)
     try:
         server.start()
         token = server.token()

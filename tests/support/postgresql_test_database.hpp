@@ -13,8 +13,7 @@
 
 #include <unistd.h>
 
-#define PQXX_HAVE_OPTIONAL 1
-#include <pqxx/pqxx>
+#include "persistence/postgresql/postgresql_connection.hpp"
 
 namespace ledgerflow::testing {
 
@@ -68,10 +67,7 @@ public:
   postgresql_test_schema& operator=(const postgresql_test_schema&) = delete;
 
   const std::string& name() const { return name_; }
-  std::string url() const {
-    auto base = postgresql_test_url();
-    return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + name_;
-  }
+  std::string url() const { return postgresql_url_with_schema(postgresql_test_url(), name_); }
   // A connection of the test's own (not the journal's), in this schema.
   pqxx::connection connect() const { return pqxx::connection(url()); }
   // Runs SQL in this schema and returns the first column of the first row as text ("" if none).
