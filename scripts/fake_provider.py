@@ -9,7 +9,7 @@ nothing), records every call, and can be told to fail, hang, slow down or reset 
 tests can count duplicate side effects after retries and timeouts.
 
     python3 scripts/fake_provider.py --port 0 --port-file PATH [--auth-value V]
-        [--price BTC:USD=65000.00] [--block-ms 200]
+        [--price BTC:USD=65000.00] [--block-ms 200] [--tls-cert PEM --tls-key PEM]
 
 Control endpoints (no auth):
     GET  /_fake/calls         every call: kind, operation, idempotency_key, body, status, side_effect, ts_ms
@@ -27,6 +27,7 @@ import json
 import os
 import select
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -240,6 +241,12 @@ class Handler(BaseHTTPRequestHandler):
             counts["open"] += 1
             counts["open_max"] = max(counts["open_max"], counts["open"])
 
+    def setup(self):
+        # TLS: the handshake runs here, on the connection's own thread, not in accept().
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()
+        super().setup()
+
     def finish(self):
         try:
             super().finish()
@@ -284,12 +291,11 @@ class Handler(BaseHTTPRequestHandler):
             readable, _, _ = select.select([self.connection], [], [], 0.2)
             if readable:
                 try:
-                    if not self.connection.recv(1, socket.MSG_PEEK):
+                    # More bytes (a pipelined request) are dropped; none means the client left.
+                    if not self.connection.recv(4096):
                         return
                 except OSError:
                     return
-                # The client sent more (a pipelined request): discard it, keep hanging.
-                self.connection.recv(4096)
 
     def read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -421,6 +427,11 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024  # the listen backlog: bursts of new connections are not refused
 
+    def handle_error(self, request, client_address):
+        # Clients that refuse the certificate or vanish mid-request are part of the tests.
+        if self.fake.args.verbose:
+            super().handle_error(request, client_address)
+
 
 def parse_price(text):
     try:
@@ -442,12 +453,18 @@ def main():
     parser.add_argument("--price", type=parse_price, action="append", default=[],
                         help="ASSET:CURRENCY=PRICE, e.g. BTC:USD=65000.00 (repeatable)")
     parser.add_argument("--block-ms", type=int, default=200, help="ms per chain confirmation")
+    parser.add_argument("--tls-cert", help="serve https with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args()
     args.price = dict(args.price)
 
     server = Server((args.host, args.port), Handler)
     server.fake = Fake(args)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     port = server.server_address[1]
     if args.port_file:
         temporary = args.port_file + ".tmp"

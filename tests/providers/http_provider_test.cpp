@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <memory>
 #include <string>
@@ -314,4 +315,29 @@ TEST_CASE("unusable settings are refused when the adapter is made") {
   settings.base_url = "https://127.0.0.1:1";
   settings.ca_file = "/nonexistent/ca.pem";
   CHECK_THROWS_AS(http_provider(provider_kind::payments, settings), std::invalid_argument);
+}
+
+TEST_CASE("https checks the provider's certificate: trusted through ca_file, refused otherwise") {
+  ledgerflow::testing::temp_directory directory;
+  auto certificate = directory.file("provider.pem");
+  auto key = directory.file("provider.key");
+  auto command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1"
+                 " -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + certificate + " 2>/dev/null";
+  REQUIRE_MESSAGE(std::system(command.c_str()) == 0, "the openssl CLI is needed (scripts/install-deps.sh)");
+  fake_provider_process fake({"--tls-cert", certificate, "--tls-key", key});  // its control routes are https too
+
+  http_provider_settings settings;
+  settings.base_url = "https://127.0.0.1:" + std::to_string(fake.port());
+  settings.ca_file = certificate;
+  http_provider trusting(provider_kind::payments, settings);
+  auto trusted = call(trusting, collect("tls-1"));
+  REQUIRE_MESSAGE(trusted.ok(), (trusted.ok() ? "" : trusted.failure().message));
+  CHECK(field(trusted, "payment_id") == "pay-1");
+
+  settings.ca_file.clear();  // the system's CAs do not know this self-signed certificate
+  http_provider doubting(provider_kind::payments, settings);
+  auto refused = call(doubting, collect("tls-2"));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.failure().kind == failure_kind::transient);
+  CHECK(refused.failure().code == "tls_failed");
 }
