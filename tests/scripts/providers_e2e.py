@@ -49,8 +49,9 @@ class FakeProvider:
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while not os.path.exists(port_file):
-            expect(self.process.poll() is None, f"fake provider {name} exited at start")
-            expect(time.time() < deadline, f"fake provider {name} did not start within 10 s")
+            if self.process.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise Failure(f"fake provider {name} did not start within 10 s (see {name}.log)")
             time.sleep(0.02)
         with open(port_file) as f:
             self.port = int(f.read())
@@ -76,8 +77,13 @@ class FakeProvider:
         return self.control("GET", "/_fake/side_effects")
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self.log.close()
 
 
@@ -335,11 +341,10 @@ def main():
     directory = tempfile.mkdtemp(prefix="ledgerflow-providers-e2e-")
     fakes, server = [], None
     try:
-        flaky = FakeProvider(directory, "flaky")
-        hung = FakeProvider(directory, "hung")
-        pay_a = FakeProvider(directory, "payments-a", ["--auth-value", AUTH_VALUE])
-        pay_b = FakeProvider(directory, "payments-b", ["--auth-value", AUTH_VALUE])
-        fakes = [flaky, hung, pay_a, pay_b]
+        for name, extra_args in (("flaky", []), ("hung", []), ("payments-a", ["--auth-value", AUTH_VALUE]),
+                                 ("payments-b", ["--auth-value", AUTH_VALUE])):
+            fakes.append(FakeProvider(directory, name, extra_args))
+        flaky, hung, pay_a, pay_b = fakes
         config = os.path.join(directory, "providers.toml")
         with open(config, "w") as f:
             f.write(config_toml(flaky, hung, pay_a, pay_b))
@@ -362,10 +367,11 @@ def main():
             print(server.log()[-4000:])
         return 1
     finally:
-        if server is not None:
-            server.stop()
+        # Fakes first: they must not outlive the test whatever went wrong with the server.
         for fake in fakes:
             fake.stop()
+        if server is not None and server.process is not None:
+            server.stop()
         shutil.rmtree(directory, ignore_errors=True)
 
 
