@@ -19,6 +19,11 @@ if [ -z "$command_name" ] || [ -z "$state_dir" ]; then
   exit 2
 fi
 
+state_dir=$(realpath -m "$state_dir")
+self=$(realpath "$0")
+# The server user may not be allowed into the caller's directory (a checkout under /root).
+cd /
+
 pg_bin=${LEDGERFLOW_PG_BIN:-/usr/lib/postgresql/15/bin}
 if [ ! -x "$pg_bin/postgres" ]; then
   echo "pg-test-server: no PostgreSQL 15 in $pg_bin; run scripts/install-deps.sh" >&2
@@ -74,7 +79,7 @@ start_server() {
          >/dev/null 2>&1; then
       echo "$port" > "$state_dir/port"
       echo "postgresql://postgres@127.0.0.1:$port/postgres" > "$state_dir/url"
-      realpath "$0" > "$state_dir/script"  # for tests that restart the server
+      echo "$self" > "$state_dir/script"  # for tests that restart the server
       echo "pg-test-server: PostgreSQL on 127.0.0.1:$port (data in $data_root)"
       return 0
     fi
