@@ -83,4 +83,25 @@ int run_bench_push(const push_bench_options& options) {
   return run_push_bench(options);
 }
 
+void add_bench_providers_flags(CLI::App* command, provider_bench_options& options) {
+  command->add_option("--duration", options.duration_s, "measured seconds")->check(CLI::Range(0.1, 3600.0));
+  command->add_option("--warmup", options.warmup_s, "unmeasured seconds before measuring")->check(CLI::Range(0.0, 600.0));
+  command->add_option("--callers", options.callers, "caller actors")->check(CLI::Range(size_t{1}, size_t{10'000}));
+  command->add_option("--window", options.window, "calls each caller keeps in flight")
+    ->check(CLI::Range(size_t{1}, size_t{100'000}));
+  command->add_option("--workers", options.workers, "the supervisor's bulkhead (workers)")
+    ->check(CLI::Range(size_t{1}, size_t{4'096}));
+  command->add_option("--decisions", options.decisions, "breaker decisions timed")
+    ->check(CLI::Range(size_t{1'000}, size_t{10'000'000'000}));
+  command->add_option("--operation", options.operation, "collect (keyed, changes money) or quote (a read)")
+    ->check(CLI::IsMember({"collect", "quote"}));
+  command->add_flag("--inline", options.inline_calls, "run attempts inside the supervisor instead of on worker actors");
+}
+
+int run_bench_providers(const app_config& config, const provider_bench_options& options) {
+  auto tuned = options;
+  tuned.caf_threads = config.caf_threads;
+  return run_provider_bench(tuned);
+}
+
 } // namespace ledgerflow

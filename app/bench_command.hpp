@@ -6,6 +6,7 @@
 #include "app/app_config.hpp"
 #include "bench/journal_bench.hpp"
 #include "bench/ledger_bench.hpp"
+#include "bench/provider_bench.hpp"
 #include "bench/push_bench.hpp"
 
 namespace ledgerflow {
@@ -20,5 +21,8 @@ int run_bench_journal(const app_config& config, const journal_bench_options& opt
 
 void add_bench_push_flags(CLI::App* command, push_bench_options& options);
 int run_bench_push(const push_bench_options& options);
+
+void add_bench_providers_flags(CLI::App* command, provider_bench_options& options);
+int run_bench_providers(const app_config& config, const provider_bench_options& options);
 
 } // namespace ledgerflow

@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
   push_bench_options bench_push_options;
   auto* bench_push = bench_command->add_subcommand("push", "WebSocket fan-out: deliveries per second, latency, memory");
   add_bench_push_flags(bench_push, bench_push_options);
+  provider_bench_options bench_providers_options;
+  auto* bench_providers = bench_command->add_subcommand(
+    "providers", "provider supervisor hot path: calls per second to a zero-latency sandbox, breaker decision ns");
+  add_bench_providers_flags(bench_providers, bench_providers_options);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -116,5 +120,7 @@ int main(int argc, char** argv) {
     return run_bench_journal(config, bench_journal_options);
   if (*bench_push)
     return run_bench_push(bench_push_options);
+  if (*bench_providers)
+    return run_bench_providers(config, bench_providers_options);
   return 1;
 }

@@ -18,7 +18,7 @@ status read_value(const toml::table& table, std::string_view key, Target& target
   auto value = node->value<T>();
   if (!value)
     return make_error(error_code::bad_request, where + "." + std::string(key) + " has the wrong type");
-  if constexpr (std::is_unsigned_v<Target>) {
+  if constexpr (std::is_unsigned_v<Target> && !std::is_same_v<Target, bool>) {
     if (*value < 0)
       return make_error(error_code::bad_request, where + "." + std::string(key) + " must not be negative");
   }
@@ -155,6 +155,11 @@ status read_provider(const toml::table& table, provider_config& provider, size_t
   LF_READ(int64_t, table, "queue_max", supervision.queue_max, where)
   LF_READ(int64_t, table, "timeout_ms", supervision.timeout_ms, where)
   LF_READ(int64_t, table, "stuck_worker_grace_ms", supervision.stuck_worker_grace_ms, where)
+  std::string execution = supervision.inline_calls ? "inline" : "workers";
+  LF_READ(std::string, table, "execution", execution, where)
+  if (execution != "workers" && execution != "inline")
+    return make_error(error_code::bad_request, where + ".execution must be \"workers\" or \"inline\"");
+  supervision.inline_calls = execution == "inline";
   if (supervision.workers == 0 || supervision.workers > provider_workers_max)
     return make_error(error_code::bad_request, where + ".workers must be 1.." + std::to_string(provider_workers_max));
   if (supervision.timeout_ms == 0)

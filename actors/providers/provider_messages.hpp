@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
@@ -25,6 +26,9 @@ using retry_due_atom = caf::atom_constant<caf::atom("pretry")>;
 using supervisor_tick_atom = caf::atom_constant<caf::atom("ptick")>;
 using breaker_poll_atom = caf::atom_constant<caf::atom("ppoll")>;
 
+// A call as the supervisor keeps it: shared with the worker running an attempt, not copied.
+using shared_call = std::shared_ptr<const provider_call>;
+
 struct provider_reply {
   call_outcome outcome;
   uint32_t attempts = 0;  // 0: refused before any attempt (breaker open, bulkhead full, bad call)
@@ -34,6 +38,7 @@ struct provider_reply {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::provider_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::call_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::shared_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::provider_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::provider_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgerflow::breaker_action)

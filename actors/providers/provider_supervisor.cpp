@@ -27,7 +27,7 @@ using time_point = std::chrono::steady_clock::time_point;
 struct admitted_call {
   caf::strong_actor_ptr caller;
   uint64_t caller_id = 0;
-  provider_call call;
+  shared_call call;
   uint32_t attempts = 0;
 };
 
@@ -61,7 +61,9 @@ private:
   time_point now() const { return self->clock().now(); }
   void admit(admitted_call call);
   void dispatch(uint32_t slot_index, admitted_call call);
-  void finish_attempt(admitted_call call, const call_outcome& outcome, time_point started);
+  void finish_attempt(admitted_call call, call_outcome outcome, time_point started);
+  void run_inline(uint32_t slot_index, uint64_t token, const provider_call& call);
+  void complete_attempt(uint32_t slot_index, uint64_t token, call_outcome& outcome);
   void reply(admitted_call& call, call_outcome outcome);
   void refuse(admitted_call& call, std::atomic<uint64_t>& counter, const char* code, const char* message);
   void pump_queue();
@@ -118,13 +120,13 @@ void supervisor_state::spawn_worker(uint32_t slot_index) {
 }
 
 void supervisor_state::on_call(uint64_t caller_id, provider_call& call) {
-  admitted_call admitted{self->current_sender(), caller_id, std::move(call), 0};
-  if (auto problem = check_call(adapter_->kind(), admitted.call)) {
+  if (auto problem = check_call(adapter_->kind(), call)) {
+    admitted_call refused{self->current_sender(), caller_id, nullptr, 0};
     gauges_->count(gauges_->rejected);
-    reply(admitted, call_outcome::failure(failure_kind::rejected, "bad_call", *problem));
+    reply(refused, call_outcome::failure(failure_kind::rejected, "bad_call", *problem));
     return;
   }
-  admit(std::move(admitted));
+  admit({self->current_sender(), caller_id, std::make_shared<const provider_call>(std::move(call)), 0});
 }
 
 // Starts the call on an idle worker, or queues it, or refuses it; the breaker is asked first
@@ -156,14 +158,62 @@ void supervisor_state::dispatch(uint32_t slot_index, admitted_call call) {
   slot.token = next_token_++;
   slot.attempt_started = started;
   slot.deadline = started + std::chrono::milliseconds(settings_.timeout_ms);
-  self->send(slot.worker, attempt_atom::value, slot_index, slot.token, call.call);
+  auto token = slot.token;
+  auto shared = call.call;
   slot.call = std::move(call);
   ++busy_;
   publish_load();
   ensure_tick();
+  if (settings_.inline_calls)
+    run_inline(slot_index, token, *shared);
+  else
+    self->send(slot.worker, attempt_atom::value, slot_index, token, std::move(shared));
+}
+
+// The answer of an inline attempt that came back before start() returned: taken without a
+// message. One frame per thread, since an adapter calls back on the thread that started it.
+struct inline_frame {
+  uint64_t token = 0;
+  bool answered = false;
+  call_outcome outcome;
+};
+thread_local inline_frame* current_inline_frame = nullptr;
+
+void supervisor_state::run_inline(uint32_t slot_index, uint64_t token, const provider_call& call) {
+  inline_frame frame;
+  frame.token = token;
+  auto report = completion_for(self->address(), slot_index, token);
+  auto done = [report = std::move(report), token](call_outcome outcome, std::chrono::microseconds after) {
+    auto* waiting = current_inline_frame;
+    if (waiting != nullptr && waiting->token == token && after.count() <= 0) {
+      waiting->answered = true;
+      waiting->outcome = std::move(outcome);
+      return;
+    }
+    report(std::move(outcome), after);  // later, or from another thread: as a worker would
+  };
+  current_inline_frame = &frame;
+  try {
+    adapter_->start(call, std::chrono::milliseconds(settings_.timeout_ms), std::move(done));
+  } catch (const std::exception& failure) {
+    spdlog::error("provider {}: the adapter threw: {}", settings_.name, failure.what());
+    gauges_->count(gauges_->worker_restarts);
+    frame.answered = true;
+    frame.outcome = call_outcome::failure(failure_kind::transient, "adapter_crashed", failure.what());
+  }
+  current_inline_frame = nullptr;
+  if (frame.answered)
+    complete_attempt(slot_index, token, frame.outcome);
 }
 
 void supervisor_state::on_attempt_done(uint32_t slot_index, uint64_t token, call_outcome& outcome) {
+  complete_attempt(slot_index, token, outcome);
+  pump_queue();
+}
+
+// Frees the attempt's worker and carries its outcome on; does not start queued calls, so that
+// an inline attempt answered at once does not recurse through the queue.
+void supervisor_state::complete_attempt(uint32_t slot_index, uint64_t token, call_outcome& outcome) {
   if (slot_index >= slots_.size() || slots_[slot_index].token != token || token == 0)
     return;  // a worker replaced since, or an attempt already ended
   auto& slot = slots_[slot_index];
@@ -171,11 +221,10 @@ void supervisor_state::on_attempt_done(uint32_t slot_index, uint64_t token, call
   std::optional<admitted_call> call = std::move(slot.call);
   free_slot(slot_index);
   if (call)  // else it timed out and was handled then
-    finish_attempt(std::move(*call), outcome, started);
-  pump_queue();
+    finish_attempt(std::move(*call), std::move(outcome), started);
 }
 
-void supervisor_state::finish_attempt(admitted_call call, const call_outcome& outcome, time_point started) {
+void supervisor_state::finish_attempt(admitted_call call, call_outcome outcome, time_point started) {
   auto ended = now();
   gauges_->observe_attempt_ms(std::chrono::duration<double, std::milli>(ended - started).count());
   bool provider_failed = !outcome.ok() && is_retryable(outcome.failure().kind);
@@ -198,7 +247,7 @@ void supervisor_state::finish_attempt(admitted_call call, const call_outcome& ou
     gauges_->count(gauges_->rejected);
   else
     gauges_->count(gauges_->failed);
-  reply(call, outcome);
+  reply(call, std::move(outcome));
 }
 
 void supervisor_state::on_retry_due(uint64_t backoff_id) {

@@ -24,14 +24,18 @@ void report(const caf::actor_addr& supervisor_address, uint32_t slot, uint64_t t
 
 } // namespace
 
+call_completion completion_for(caf::actor_addr supervisor, uint32_t slot, uint64_t token) {
+  return [supervisor = std::move(supervisor), slot, token](call_outcome outcome, std::chrono::microseconds after) {
+    report(supervisor, slot, token, std::move(outcome), after);
+  };
+}
+
 caf::behavior provider_worker(caf::event_based_actor* self, std::shared_ptr<provider_adapter> adapter,
                               caf::actor_addr supervisor, std::chrono::milliseconds timeout) {
   self->set_default_handler(caf::drop);
   return {
-    [adapter, supervisor, timeout](attempt_atom, uint32_t slot, uint64_t token, const provider_call& call) {
-      adapter->start(call, timeout, [supervisor, slot, token](call_outcome outcome, std::chrono::microseconds after) {
-        report(supervisor, slot, token, std::move(outcome), after);
-      });
+    [adapter, supervisor, timeout](attempt_atom, uint32_t slot, uint64_t token, const shared_call& call) {
+      adapter->start(*call, timeout, completion_for(supervisor, slot, token));
     },
   };
 }

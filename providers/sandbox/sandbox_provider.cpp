@@ -1,5 +1,6 @@
 #include "providers/sandbox/sandbox_provider.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "protocols/provider_operations.hpp"
@@ -17,11 +18,21 @@ std::string field(const provider_call& call, std::string_view name) {
   return value == nullptr ? std::string() : *value;
 }
 
-std::string fingerprint(const provider_call& call) {
-  std::string text = call.operation;
-  for (const auto& [name, value] : call.fields)
-    text += "\n" + name + "=" + value;
-  return text;
+// FNV-1a over the operation and the fields: equal requests hash equal, and a different
+// request under a used key is caught but for a 2^-64 chance.
+uint64_t fingerprint(const provider_call& call) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  auto mix = [&hash](std::string_view text) {
+    for (unsigned char c : text)
+      hash = (hash ^ c) * 0x100000001b3ull;
+    hash = (hash ^ 0xffu) * 0x100000001b3ull;  // a separator no text byte can fake
+  };
+  mix(call.operation);
+  for (const auto& [name, value] : call.fields) {
+    mix(name);
+    mix(value);
+  }
+  return hash;
 }
 
 call_outcome refused(std::string code, std::string message) {
@@ -31,7 +42,9 @@ call_outcome refused(std::string code, std::string message) {
 } // namespace
 
 sandbox_provider::sandbox_provider(sandbox_settings settings, time_source now)
-  : settings_(std::move(settings)), now_(std::move(now)), started_(now_()), random_state_(settings_.seed) {}
+  : settings_(std::move(settings)), now_(std::move(now)), started_(now_()), random_state_(settings_.seed) {
+  answers_.reserve(std::min<size_t>(settings_.remembered_keys_max, 1u << 20));
+}
 
 void sandbox_provider::start(const provider_call& call, std::chrono::milliseconds, call_completion done) {
   call_outcome outcome;
@@ -75,17 +88,18 @@ sandbox_fault sandbox_provider::fault_now(time_point now) {
 // Does the work of a key once: a repeat answers what the first call got.
 call_outcome sandbox_provider::deduplicated(const provider_call& call, time_point now) {
   if (call.idempotency_key.empty())
-    return perform(call, now);
+    return answer(call, next_id_++, now);
   auto found = answers_.find(call.idempotency_key);
   if (found != answers_.end()) {
     if (found->second.request_fingerprint != fingerprint(call))
       return refused("idempotency_mismatch", "the key was used for another request");
-    return found->second.outcome;
+    return answer(call, found->second.id, now);
   }
-  auto outcome = perform(call, now);
+  auto id = next_id_++;
+  auto outcome = answer(call, id, now);
   bool did_work = outcome.ok();
   side_effects_ += did_work;
-  answers_.emplace(call.idempotency_key, remembered_answer{fingerprint(call), outcome, did_work ? 1u : 0u});
+  answers_.emplace(call.idempotency_key, remembered_answer{fingerprint(call), id, did_work ? 1u : 0u});
   answer_order_.push_back(call.idempotency_key);
   if (answer_order_.size() > settings_.remembered_keys_max) {
     answers_.erase(answer_order_.front());
@@ -94,8 +108,8 @@ call_outcome sandbox_provider::deduplicated(const provider_call& call, time_poin
   return outcome;
 }
 
-call_outcome sandbox_provider::perform(const provider_call& call, time_point now) {
-  auto id = std::to_string(next_id_++);
+call_outcome sandbox_provider::answer(const provider_call& call, uint64_t number, time_point now) {
+  auto id = std::to_string(number);
   const auto& op = call.operation;
   if (op == "collect")
     return call_outcome::success({{"payment_id", "sbx-pay-" + id}, {"amount", field(call, "amount")},
@@ -119,7 +133,7 @@ call_outcome sandbox_provider::perform(const provider_call& call, time_point now
   }
   if (op == "withdraw" && settings_.kind == provider_kind::chain) {
     char tx_id[32];
-    std::snprintf(tx_id, sizeof(tx_id), "0xsbx%016llx", static_cast<unsigned long long>(next_id_));
+    std::snprintf(tx_id, sizeof(tx_id), "0xsbx%016llx", static_cast<unsigned long long>(number));
     withdrawals_.emplace(tx_id, now);
     return call_outcome::success({{"tx_id", tx_id}});
   }

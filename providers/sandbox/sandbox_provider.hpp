@@ -33,14 +33,17 @@ public:
   uint64_t calls() const;
 
 private:
+  // What a key's first call got, in 24 bytes: the answer is a pure function of the request and
+  // the id it was given, so a repeat recomputes it instead of storing its fields.
   struct remembered_answer {
-    std::string request_fingerprint;
-    call_outcome outcome;
+    uint64_t request_fingerprint = 0;  // a hash of the request, to tell a reused key
+    uint64_t id = 0;
     uint64_t side_effects = 0;
   };
 
   sandbox_fault fault_now(std::chrono::steady_clock::time_point now);
-  call_outcome perform(const provider_call& call, std::chrono::steady_clock::time_point now);
+  // The answer to `call` under `id`; the same for the same request and id.
+  call_outcome answer(const provider_call& call, uint64_t id, std::chrono::steady_clock::time_point now);
   call_outcome deduplicated(const provider_call& call, std::chrono::steady_clock::time_point now);
   std::chrono::microseconds latency();
   double next_unit();
