@@ -66,7 +66,8 @@ void on_reply(caf::stateful_actor<bridge_state>* self, uint64_t id, provider_rep
   if (found == self->state.open.end())
     return;
   auto& call = found->second;
-  bool refused_untried = !reply.outcome.ok() && reply.outcome.failure().kind == failure_kind::unavailable;
+  bool refused_untried = reply.attempts == 0 && !reply.outcome.ok()
+                         && reply.outcome.failure().kind == failure_kind::unavailable;
   if (refused_untried && call.target + 1 < call.routed.targets.size()) {
     ++call.target;  // nothing happened at this provider: the next one may take the call
     ask_target(self, id, call);

@@ -29,6 +29,9 @@ struct admitted_call {
   uint64_t caller_id = 0;
   shared_call call;
   uint32_t attempts = 0;
+  // The failure of the last attempt, while a retry waits: if the retry is refused (breaker
+  // opened, queue full) the caller learns that the provider was tried, not "unavailable".
+  std::optional<call_outcome> last_failure;
 };
 
 struct worker_slot {
@@ -121,12 +124,12 @@ void supervisor_state::spawn_worker(uint32_t slot_index) {
 
 void supervisor_state::on_call(uint64_t caller_id, provider_call& call) {
   if (auto problem = check_call(adapter_->kind(), call)) {
-    admitted_call refused{self->current_sender(), caller_id, nullptr, 0};
+    admitted_call refused{self->current_sender(), caller_id, nullptr, 0, std::nullopt};
     gauges_->count(gauges_->rejected);
     reply(refused, call_outcome::failure(failure_kind::rejected, "bad_call", *problem));
     return;
   }
-  admit({self->current_sender(), caller_id, std::make_shared<const provider_call>(std::move(call)), 0});
+  admit({self->current_sender(), caller_id, std::make_shared<const provider_call>(std::move(call)), 0, std::nullopt});
 }
 
 // Starts the call on an idle worker, or queues it, or refuses it; the breaker is asked first
@@ -233,6 +236,7 @@ void supervisor_state::finish_attempt(admitted_call call, call_outcome outcome, 
   if (breaker_->state() != before || provider_failed)
     breaker_changed();
   if (provider_failed && retries_->may_retry(call.attempts)) {
+    call.last_failure = std::move(outcome);
     auto backoff_id = next_backoff_id_++;
     self->delayed_send(self, retries_->backoff(call.attempts), retry_due_atom::value, backoff_id);
     backing_off_.emplace(backoff_id, std::move(call));
@@ -349,8 +353,16 @@ void supervisor_state::reply(admitted_call& call, call_outcome outcome) {
 
 void supervisor_state::refuse(admitted_call& call, std::atomic<uint64_t>& counter, const char* code,
                               const char* message) {
-  gauges_->count(counter);
   breaker_changed();
+  if (call.last_failure) {
+    // Tried before: the outcome at the provider is that attempt's, and only "unavailable"
+    // promises that nothing was tried (failover relies on it).
+    auto failure = std::move(*call.last_failure);
+    gauges_->count(failure.failure().kind == failure_kind::timeout ? gauges_->timed_out : gauges_->failed);
+    return reply(call, call_outcome::failure(failure.failure().kind, failure.failure().code,
+                                             failure.failure().message + "; not retried: " + message));
+  }
+  gauges_->count(counter);
   reply(call, call_outcome::failure(failure_kind::unavailable, code, message));
 }
 

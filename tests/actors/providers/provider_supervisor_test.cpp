@@ -270,3 +270,22 @@ TEST_CASE_FIXTURE(supervisor_fixture, "an operator can force the breaker open an
   CHECK(reply()->second.outcome.ok());
   CHECK(attempts_seen() == 1);
 }
+
+TEST_CASE_FIXTURE(supervisor_fixture, "a retry refused by a breaker that opened meanwhile answers the attempt's failure") {
+  auto settings = exact_settings();
+  settings.breaker.consecutive_failures_max = 1;
+  adapter->then(scripted_step::fail_transient);
+  start(settings);
+  call(1);
+  CHECK(gauges->state() == breaker_state::open);
+  advance(100ms);  // the retry is due, and refused
+  auto answer = reply();
+  REQUIRE(answer.has_value());
+  // Not "unavailable": the provider was tried, so no one may fail over as if it had not been.
+  CHECK(answer->second.outcome.failure().kind == failure_kind::transient);
+  CHECK(answer->second.outcome.failure().code == "http_503");
+  CHECK(answer->second.attempts == 1);
+  CHECK(attempts_seen() == 1);
+  CHECK(gauges->snapshot().calls.failed == 1);
+  CHECK(gauges->snapshot().calls.not_permitted == 0);
+}
