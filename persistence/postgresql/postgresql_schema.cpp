@@ -1,5 +1,6 @@
 #include "persistence/postgresql/postgresql_schema.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -132,8 +133,23 @@ int postgresql_schema_version() {
   return static_cast<int>(migrations().size());
 }
 
+// The version recorded, read without a lock or a write; nullopt when there is no schema yet.
+std::optional<int> recorded_version(pqxx::connection& connection) {
+  pqxx::nontransaction read(connection);
+  if (read.exec1("SELECT to_regclass('schema_version') IS NULL")[0].as<bool>())
+    return std::nullopt;
+  auto rows = read.exec("SELECT version FROM schema_version");
+  if (rows.size() != 1)
+    return std::nullopt;  // let the migration below say what is wrong
+  return rows[0][0].as<int>();
+}
+
 void migrate_postgresql_schema(pqxx::connection& connection) {
   try {
+    // Up to date, the common case: nothing is locked or written, so a read-only user (`check`
+    // on a hot standby, a read-only role) can open the journal.
+    if (auto version = recorded_version(connection); version && *version == postgresql_schema_version())
+      return;
     pqxx::work transaction(connection);
     // One migrator per schema at a time; the lock ends with the transaction.
     transaction.exec1("SELECT pg_advisory_xact_lock(hashtext('ledgerflow.migrate.' || current_schema()))");

@@ -13,7 +13,7 @@ namespace ledgerflow {
 // The version this binary writes: the number of migrations it knows.
 int postgresql_schema_version();
 
-// Brings the schema up to date. Throws journal_error when it cannot, or when the database is at
+// Brings the schema up to date; an up-to-date schema is only read. Throws journal_error when it cannot, or when the database is at
 // a newer version than this binary knows (an older binary must not write to it).
 void migrate_postgresql_schema(pqxx::connection& connection);
 

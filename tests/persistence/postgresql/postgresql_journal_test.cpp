@@ -71,6 +71,16 @@ TEST_CASE("the postgresql journal records its schema version and migrates only o
   CHECK(schema.query("SELECT count(*) FROM schema_version") == "1");
 }
 
+TEST_CASE("an up-to-date postgresql journal opens read-only, as check on a standby does") {
+  postgresql_test_schema schema;
+  postgresql_journal::open(schema.url())->append(samples::batch_of(samples::entries("user:alice", 1, 2)));
+  // The options parameter is the URL's last: every statement of these sessions is read-only.
+  auto ledger = postgresql_journal::open(schema.url() + "%20-cdefault_transaction_read_only%3Don");
+  CHECK(ledger->read_entries("user:alice", 0, 10) == samples::entries("user:alice", 1, 2));
+  CHECK(ledger->accounts() == std::vector<std::string>{"user:alice"});
+  CHECK_THROWS_AS(ledger->append(samples::batch_of(samples::entries("user:alice", 3, 1))), journal_error);
+}
+
 TEST_CASE("a postgresql schema newer than this binary is refused") {
   postgresql_test_schema schema;
   postgresql_journal::open(schema.url());
