@@ -1,6 +1,7 @@
 #include "app/provider_config.hpp"
 
 #include <cstdlib>
+#include <limits>
 #include <set>
 
 #include "providers/sandbox/sandbox_provider.hpp"
@@ -9,18 +10,28 @@ namespace ledgerflow {
 
 namespace {
 
-// Reads `key` into `target` when present; a value of the wrong type is an error.
+// Reads `key` into `target` when present; a value of the wrong type is an error, and so is an
+// integer the target cannot hold (it would wrap: workers = 4294967297 would mean 1).
 template <class T, class Target>
 status read_value(const toml::table& table, std::string_view key, Target& target, const std::string& where) {
   const auto* node = table.get(key);
   if (node == nullptr)
     return done{};
+  // toml++'s value<T>() is permissive (true reads as 1, 1 as true, 25.0 as 25); only a rate
+  // (a double) may be written as an integer.
+  bool exact_type = true;
+  if constexpr (std::is_same_v<T, bool>)
+    exact_type = node->is_boolean();
+  else if constexpr (std::is_same_v<T, int64_t>)
+    exact_type = node->is_integer();
   auto value = node->value<T>();
-  if (!value)
+  if (!value || !exact_type)
     return make_error(error_code::bad_request, where + "." + std::string(key) + " has the wrong type");
   if constexpr (std::is_unsigned_v<Target> && !std::is_same_v<Target, bool>) {
     if (*value < 0)
       return make_error(error_code::bad_request, where + "." + std::string(key) + " must not be negative");
+    if (static_cast<uint64_t>(*value) > std::numeric_limits<Target>::max())
+      return make_error(error_code::bad_request, where + "." + std::string(key) + " is too large");
   }
   target = static_cast<Target>(*value);
   return done{};
@@ -104,9 +115,10 @@ status read_sandbox(const toml::table& table, sandbox_settings& sandbox, const s
   LF_READ(double, table, "slow_rate", sandbox.slow_rate, where)
   LF_READ(int64_t, table, "slow_ms", sandbox.slow_ms, where)
   LF_READ(int64_t, table, "block_ms", sandbox.block_ms, where)
-  for (double rate : {sandbox.error_rate, sandbox.timeout_rate, sandbox.slow_rate})
-    if (rate < 0 || rate > 1)
-      return make_error(error_code::bad_request, where + ": rates are shares between 0 and 1");
+  for (auto [key, rate] : {std::pair{"error_rate", sandbox.error_rate}, std::pair{"timeout_rate", sandbox.timeout_rate},
+                           std::pair{"slow_rate", sandbox.slow_rate}})
+    if (!(rate >= 0 && rate <= 1))  // NaN too
+      return make_error(error_code::bad_request, where + "." + key + " must be a share between 0 and 1");
   if (const auto* outages = table.get_as<toml::array>("outages"))
     if (auto read = read_outages(*outages, sandbox, where); !read)
       return read;

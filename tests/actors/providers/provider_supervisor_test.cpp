@@ -289,3 +289,98 @@ TEST_CASE_FIXTURE(supervisor_fixture, "a retry refused by a breaker that opened 
   CHECK(gauges->snapshot().calls.failed == 1);
   CHECK(gauges->snapshot().calls.not_permitted == 0);
 }
+
+// Inline execution (supervisor_settings::inline_calls): each attempt runs inside the
+// supervisor instead of on a worker actor; timeouts, retries and the breaker stay the same.
+namespace {
+
+supervisor_settings inline_settings() {
+  auto settings = exact_settings();
+  settings.inline_calls = true;
+  return settings;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(supervisor_fixture, "inline: successful calls are answered after one attempt each") {
+  start(inline_settings());
+  call(7);
+  call(8);
+  for (uint64_t id : {7, 8}) {
+    auto answer = reply();
+    REQUIRE(answer.has_value());
+    CHECK(answer->first == id);
+    CHECK(answer->second.attempts == 1);
+    CHECK(*find_field(answer->second.outcome.fields(), "payment_id") == "pay-key-" + std::to_string(id));
+  }
+  CHECK(gauges->snapshot().calls.succeeded == 2);
+  CHECK(gauges->snapshot().in_flight == 0);
+}
+
+TEST_CASE_FIXTURE(supervisor_fixture, "inline: a transient failure is retried after its backoff with the same key") {
+  adapter->then(scripted_step::fail_transient);
+  start(inline_settings());
+  call(1);
+  CHECK(attempts_seen() == 1);
+  CHECK_FALSE(reply().has_value());
+  advance(99ms);
+  CHECK(attempts_seen() == 1);
+  advance(1ms);
+  CHECK(attempts_seen() == 2);
+  auto answer = reply();
+  REQUIRE(answer.has_value());
+  CHECK(answer->second.outcome.ok());
+  CHECK(answer->second.attempts == 2);
+  CHECK(adapter->calls()[1].idempotency_key == "key-1");
+  CHECK(gauges->snapshot().calls.retries == 1);
+}
+
+TEST_CASE_FIXTURE(supervisor_fixture, "inline: an adapter that throws fails its attempt as adapter_crashed, which is retried") {
+  SUBCASE("retried and answered") {
+    adapter->then(scripted_step::crash);
+    start(inline_settings());
+    call(1);
+    CHECK_FALSE(reply().has_value());
+    advance(100ms);
+    auto answer = reply();
+    REQUIRE(answer.has_value());
+    CHECK(answer->second.outcome.ok());
+    CHECK(answer->second.attempts == 2);
+    CHECK(gauges->snapshot().worker_restarts == 1);
+  }
+  SUBCASE("with one attempt allowed, the failure is the answer") {
+    auto settings = inline_settings();
+    settings.retry.attempts_max = 1;
+    adapter->then(scripted_step::crash);
+    start(settings);
+    call(1);
+    auto answer = reply();
+    REQUIRE(answer.has_value());
+    REQUIRE_FALSE(answer->second.outcome.ok());
+    CHECK(answer->second.outcome.failure().kind == failure_kind::transient);
+    CHECK(answer->second.outcome.failure().code == "adapter_crashed");
+    CHECK(gauges->snapshot().calls.failed == 1);
+  }
+  call(2);  // the supervisor survived the exception and still serves
+  REQUIRE(reply().has_value());
+}
+
+TEST_CASE_FIXTURE(supervisor_fixture, "inline: an attempt without an answer times out") {
+  auto settings = inline_settings();
+  settings.retry.attempts_max = 1;
+  adapter->then(scripted_step::hang);
+  start(settings);
+  call(1);
+  advance(990ms);
+  CHECK_FALSE(reply().has_value());
+  advance(10ms);
+  auto answer = reply();
+  REQUIRE(answer.has_value());
+  CHECK(answer->second.outcome.failure().kind == failure_kind::timeout);
+  CHECK(answer->second.attempts == 1);
+  CHECK(gauges->snapshot().calls.timed_out == 1);
+  call(2);  // the second worker slot takes the next call
+  auto next = reply();
+  REQUIRE(next.has_value());
+  CHECK(next->second.outcome.ok());
+}
