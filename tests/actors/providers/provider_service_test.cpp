@@ -151,6 +151,8 @@ TEST_CASE_FIXTURE(service_fixture, "while the first provider's breaker is open c
   CHECK(answer->outcome.ok());
   CHECK(rail_a->calls().empty());
   CHECK(rail_b->calls().size() == 1);
+  // rail-a was not even asked: a healthy provider comes first.
+  CHECK(service->status("rail-a")->calls.not_permitted == 0);
 
   auto by_name = call("rail-a", collect("k-2"));  // by name there is nowhere else to go
   REQUIRE(by_name.has_value());
