@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "protocols/amount.hpp"
 #include "protocols/provider_operations.hpp"
 #include "protocols/seeded_random.hpp"
 #include "providers/sandbox/sandbox_pricing.hpp"
@@ -37,6 +38,24 @@ uint64_t fingerprint(const provider_call& call) {
 
 call_outcome refused(std::string code, std::string message) {
   return call_outcome::failure(failure_kind::rejected, std::move(code), std::move(message));
+}
+
+// Whether a call's plain "amount" (collect, refund, withdraw, supply) is a positive decimal
+// with no more decimals than its currency, else its asset, has (18 when neither is known).
+// Exchange amounts are checked by their conversion. A provider refuses "abc" or "-5" rather
+// than doing work for it, as the fake provider server does.
+bool amount_acceptable(const provider_call& call, const sandbox_settings& settings) {
+  const auto* amount = find_field(call.fields, "amount");
+  if (amount == nullptr || call.operation == "quote")
+    return true;
+  const auto* unit = find_field(call.fields, "currency");
+  if (unit == nullptr)
+    unit = find_field(call.fields, "asset");
+  int decimals = 18;
+  if (unit != nullptr)
+    if (auto found = settings.decimals.find(*unit); found != settings.decimals.end())
+      decimals = found->second;
+  return parse_amount(*amount, decimals).has_value();
 }
 
 } // namespace
@@ -111,6 +130,8 @@ call_outcome sandbox_provider::deduplicated(const provider_call& call, time_poin
 call_outcome sandbox_provider::answer(const provider_call& call, uint64_t number, time_point now) {
   auto id = std::to_string(number);
   const auto& op = call.operation;
+  if (!amount_acceptable(call, settings_))
+    return refused("amount_invalid", "the amount is not a positive decimal of its unit");
   if (op == "collect")
     return call_outcome::success({{"payment_id", "sbx-pay-" + id}, {"amount", field(call, "amount")},
                                   {"currency", field(call, "currency")}});
@@ -120,6 +141,8 @@ call_outcome sandbox_provider::answer(const provider_call& call, uint64_t number
     auto pair = find_pair(settings_, field(call, "asset"), field(call, "currency"));
     if (!pair)
       return refused("unknown_pair", "no price for " + field(call, "asset") + "/" + field(call, "currency"));
+    if (op == "quote" && field(call, "side") != "buy" && field(call, "side") != "sell")
+      return refused("side_invalid", "side must be \"buy\" or \"sell\"");
     bool buying = op == "buy" || (op == "quote" && field(call, "side") == "buy");
     auto given = field(call, op == "quote" ? "amount" : buying ? "fiat_amount" : "asset_amount");
     auto other = buying ? asset_for_fiat(*pair, given) : fiat_for_asset(*pair, given);

@@ -202,6 +202,32 @@ TEST_CASE("an unknown pair or an unusable amount is refused without a side effec
   CHECK(fixture.sandbox->side_effects() == 0);
 }
 
+TEST_CASE("a payment, withdrawal or supply of a malformed amount is refused without a side effect") {
+  sandbox_fixture payments;
+  for (const char* amount : {"abc", "-5.00", "0", "0.00", "1.001", "", "1e3"}) {
+    CAPTURE(amount);
+    CHECK(failure_code(payments.outcome(collect(std::string("bad-") + amount, amount))) == "amount_invalid");
+  }
+  CHECK(failure_code(payments.outcome({"refund", "r-1", {{"payment_id", "sbx-pay-1"}, {"amount", "-1"},
+                                                          {"currency", "USD"}}})) == "amount_invalid");
+  CHECK(payments.sandbox->side_effects() == 0);
+
+  sandbox_fixture chain{of_kind(provider_kind::chain)};
+  CHECK(failure_code(chain.outcome({"withdraw", "w-1", {{"asset", "BTC"}, {"amount", "0.000000001"},
+                                                         {"address", "0xabc"}}})) == "amount_invalid");
+  sandbox_fixture defi{of_kind(provider_kind::defi)};
+  CHECK(failure_code(defi.outcome({"supply", "s-1", {{"protocol", "aave"}, {"asset", "ETH"}, {"amount", "lots"}}}))
+        == "amount_invalid");
+  CHECK(chain.sandbox->side_effects() + defi.sandbox->side_effects() == 0);
+}
+
+TEST_CASE("a quote's side must be buy or sell") {
+  sandbox_fixture fixture{of_kind(provider_kind::exchange)};
+  auto refused = fixture.outcome({"quote", "", {{"asset", "BTC"}, {"currency", "USD"}, {"side", "hold"}, {"amount", "1"}}});
+  CHECK(failure_code(refused) == "side_invalid");
+  CHECK(refused.failure().kind == failure_kind::rejected);
+}
+
 TEST_CASE("confirmations grow with the time since the withdrawal, one per block") {
   auto settings = of_kind(provider_kind::chain);
   settings.block_ms = 1'000;
