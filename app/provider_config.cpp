@@ -47,6 +47,8 @@ status read_retry(const toml::table& table, retry_settings& retry, const std::st
   LF_READ(int64_t, table, "backoff_max_ms", retry.backoff_max_ms, where)
   LF_READ(int64_t, table, "backoff_multiplier", retry.backoff_multiplier, where)
   LF_READ(bool, table, "jitter", retry.jitter, where)
+  if (retry.attempts_max == 0 || retry.attempts_max > provider_attempts_max)
+    return make_error(error_code::bad_request, where + ".attempts_max must be 1.." + std::to_string(provider_attempts_max));
   return done{};
 }
 
@@ -66,6 +68,14 @@ status read_breaker(const toml::table& table, breaker_settings& breaker, const s
   breaker.window_type = window == "count" ? breaker_window_type::count : breaker_window_type::time;
   if (breaker.window_size == 0 || breaker.window_size > breaker_window_size_max)
     return make_error(error_code::bad_request, where + ".window_size must be 1.." + std::to_string(breaker_window_size_max));
+  // Above 100 a rate rule would silently never trip; 0 turns it off.
+  if (breaker.failure_rate_percent > 100)
+    return make_error(error_code::bad_request, where + ".failure_rate_percent must be 0..100 (0: off)");
+  if (breaker.slow_call_rate_percent > 100)
+    return make_error(error_code::bad_request, where + ".slow_call_rate_percent must be 0..100 (0: off)");
+  if (breaker.half_open_probes == 0 || breaker.half_open_probes > breaker_half_open_probes_max)
+    return make_error(error_code::bad_request,
+                      where + ".half_open_probes must be 1.." + std::to_string(breaker_half_open_probes_max));
   return done{};
 }
 
@@ -174,6 +184,8 @@ status read_provider(const toml::table& table, provider_config& provider, size_t
   supervision.inline_calls = execution == "inline";
   if (supervision.workers == 0 || supervision.workers > provider_workers_max)
     return make_error(error_code::bad_request, where + ".workers must be 1.." + std::to_string(provider_workers_max));
+  if (supervision.queue_max > provider_queue_max)
+    return make_error(error_code::bad_request, where + ".queue_max must be at most " + std::to_string(provider_queue_max));
   if (supervision.timeout_ms == 0)
     return make_error(error_code::bad_request, where + ".timeout_ms must be positive");
   if (const auto* retry = table.get_as<toml::table>("retry"))

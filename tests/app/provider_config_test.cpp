@@ -246,6 +246,15 @@ TEST_CASE("a value of the wrong type or out of range is refused, naming the key"
   CHECK(mentions(config_error(provider_with("[providers.sandbox]\nlatency_ms = 4294967296")), "latency_ms"));
   auto window_size = config_error(provider_with("[providers.breaker]\nwindow_size = 0"));
   CHECK(mentions(window_size, "\"p\".breaker.window_size"));
+  // Limits the supervisor would otherwise clamp silently.
+  CHECK(mentions(config_error(provider_with("queue_max = 2000000")), "\"p\".queue_max"));
+  CHECK(mentions(config_error(provider_with("[providers.retry]\nattempts_max = 0")), "\"p\".retry.attempts_max"));
+  CHECK(mentions(config_error(provider_with("[providers.retry]\nattempts_max = 101")), "retry.attempts_max"));
+  CHECK(mentions(config_error(provider_with("[providers.breaker]\nfailure_rate_percent = 150")),
+                 "\"p\".breaker.failure_rate_percent"));
+  CHECK(mentions(config_error(provider_with("[providers.breaker]\nslow_call_rate_percent = 101")),
+                 "breaker.slow_call_rate_percent"));
+  CHECK(mentions(config_error(provider_with("[providers.breaker]\nhalf_open_probes = 0")), "breaker.half_open_probes"));
   auto price = config_error(provider_with("[providers.sandbox]\nprices = [ { asset = \"BTC\", currency = \"USD\" } ]"));
   CHECK(mentions(price, "\"p\""));
   CHECK(mentions(price, "price"));
