@@ -157,7 +157,13 @@ call_outcome sandbox_provider::answer(const provider_call& call, uint64_t number
   if (op == "withdraw" && settings_.kind == provider_kind::chain) {
     char tx_id[32];
     std::snprintf(tx_id, sizeof(tx_id), "0xsbx%016llx", static_cast<unsigned long long>(number));
-    withdrawals_.emplace(tx_id, now);
+    if (withdrawals_.emplace(tx_id, now).second) {
+      withdrawal_order_.push_back(tx_id);
+      if (withdrawal_order_.size() > settings_.remembered_keys_max) {
+        withdrawals_.erase(withdrawal_order_.front());
+        withdrawal_order_.pop_front();
+      }
+    }
     return call_outcome::success({{"tx_id", tx_id}});
   }
   if (op == "confirmations") {

@@ -58,7 +58,9 @@ private:
   uint64_t side_effects_ = 0;
   std::unordered_map<std::string, remembered_answer> answers_;
   std::deque<std::string> answer_order_;  // oldest first, for forgetting
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> withdrawals_;  // tx id -> sent
+  // tx id -> sent; at most remembered_keys_max, the oldest forgotten first (then unknown_tx).
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> withdrawals_;
+  std::deque<std::string> withdrawal_order_;
 };
 
 } // namespace ledgerflow

@@ -370,3 +370,15 @@ TEST_CASE("beyond remembered_keys_max the oldest key is forgotten first") {
   CHECK(again != first);
   CHECK(fixture.sandbox->side_effects() == 4);
 }
+
+TEST_CASE("a chain sandbox remembers at most remembered_keys_max transactions, the newest") {
+  auto settings = of_kind(provider_kind::chain);
+  settings.remembered_keys_max = 2;
+  sandbox_fixture fixture{settings};
+  std::vector<std::string> tx_ids;
+  for (const char* key : {"w-1", "w-2", "w-3"})
+    tx_ids.push_back(field_of(fixture.outcome(withdraw(key)), "tx_id"));
+  CHECK(failure_code(fixture.outcome(confirmations(tx_ids[0]))) == "unknown_tx");
+  CHECK(fixture.outcome(confirmations(tx_ids[1])).ok());
+  CHECK(fixture.outcome(confirmations(tx_ids[2])).ok());
+}
