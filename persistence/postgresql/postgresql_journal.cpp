@@ -1,5 +1,6 @@
 #include "persistence/postgresql/postgresql_journal.hpp"
 
+#include "persistence/key_filter.hpp"
 #include "persistence/paged_scan.hpp"
 #include "persistence/postgresql/postgresql_connection.hpp"
 #include "persistence/postgresql/postgresql_journal_writer.hpp"
@@ -36,6 +37,29 @@ postgresql_journal::postgresql_journal(const std::string& url, const postgresql_
   : writer_(std::make_unique<postgresql_journal_writer>(url)),
     readers_(std::make_unique<postgresql_reader_pool>(url, options)) {
   last_seq("");  // a database the reads cannot use should fail here, not later
+  load_keys();
+}
+
+// Reads every stored key into a filter sized for twice as many (at least filter_keys_min), so
+// it stays sharp while the table grows; past that it only answers "maybe" more often.
+void postgresql_journal::load_keys() {
+  auto stored = readers_->run("count keys", [](pqxx::nontransaction& read) {
+    return read.exec1("SELECT count(*) FROM idempotency")[0].as<int64_t>();
+  });
+  keys_ = std::make_unique<key_filter>(std::max<size_t>(filter_keys_min, static_cast<size_t>(stored) * 2));
+  // Keyset pages bound the memory a big table costs at open.
+  std::string after;
+  for (bool more = true; more;) {
+    more = readers_->run("load keys", [this, &after](pqxx::nontransaction& read) {
+      auto rows = read.exec_params("SELECT key FROM idempotency WHERE key > $1 ORDER BY key LIMIT $2", after,
+                                   static_cast<int64_t>(key_load_page_rows));
+      for (const auto& row : rows)
+        keys_->insert(std::string_view(row[0].c_str(), row[0].size()));
+      if (!rows.empty())
+        after = rows[rows.size() - 1][0].as<std::string>();
+      return rows.size() == key_load_page_rows;
+    });
+  }
 }
 
 postgresql_journal::~postgresql_journal() = default;
@@ -50,6 +74,10 @@ void postgresql_journal::append_fenced(const append_batch& batch, const journal_
 
 void postgresql_journal::write(const append_batch& batch, const journal_fence* fence) {
   std::lock_guard<std::mutex> guard(writer_mutex_);
+  // Before the commit: a reader that sees the row also finds the key in the filter. A batch
+  // that then fails leaves a false "maybe", which costs one lookup.
+  for (const auto& record : batch.idempotency_records)
+    keys_->insert(record.key);
   try {
     writer_->append(batch, fence);
   } catch (const journal_conflict&) {
@@ -90,6 +118,8 @@ std::optional<account_snapshot> postgresql_journal::latest_snapshot(const std::s
 }
 
 std::optional<idempotency_record> postgresql_journal::find_idempotency(const std::string& key) {
+  if (!keys_->may_contain(key))
+    return std::nullopt;
   return readers_->run("find_idempotency", [&](pqxx::nontransaction& read) -> std::optional<idempotency_record> {
     auto rows = read.exec_prepared("find_idempotency", key);
     if (rows.empty())

@@ -18,6 +18,7 @@
 
 namespace ledgerflow {
 
+class key_filter;
 class postgresql_journal_writer;
 class postgresql_reader_pool;
 
@@ -46,10 +47,20 @@ public:
 private:
   postgresql_journal(const std::string& url, const postgresql_options& options);
   void write(const append_batch& batch, const journal_fence* fence);
+  void load_keys();
+
+  static constexpr size_t filter_keys_min = size_t{1} << 22;  // 5 MiB of filter
+  static constexpr size_t key_load_page_rows = 100'000;
 
   std::mutex writer_mutex_;  // append() has one caller at a time; this makes sure of it
   std::unique_ptr<postgresql_journal_writer> writer_;
   std::unique_ptr<postgresql_reader_pool> readers_;
+  // Every key of the idempotency table at open, and every key this process appended since:
+  // find_idempotency of a key it has certainly never seen answers without a round trip (most
+  // keys are new). Only this process writes the journal (a second writer is fenced, see
+  // postgresql_leases.hpp); were another one to add a key behind its back, the append of a
+  // repeat would hit the table's primary key and fail-stop, never process it twice.
+  std::unique_ptr<key_filter> keys_;
   std::atomic<bool> failed_{false};
 };
 

@@ -38,7 +38,7 @@
 #include <string_view>
 #include <thread>
 
-#include "persistence/sqlite/key_filter.hpp"
+#include "persistence/key_filter.hpp"
 #include "persistence/sqlite/sqlite_handle.hpp"
 #include "persistence/sqlite/sqlite_key_runs.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"

@@ -41,7 +41,7 @@
 #include <string_view>
 #include <vector>
 
-#include "persistence/sqlite/key_filter.hpp"
+#include "persistence/key_filter.hpp"
 
 namespace ledgerflow {
 

@@ -1,6 +1,6 @@
 // The Bloom filter over idempotency keys on its own: never a false "absent", few false
 // "maybe" at the load it was sized for, and safe to probe while another thread inserts.
-#include "persistence/sqlite/key_filter.hpp"
+#include "persistence/key_filter.hpp"
 
 #include <atomic>
 #include <string>

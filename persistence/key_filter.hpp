@@ -1,6 +1,7 @@
-// A Bloom filter over idempotency keys: "certainly never added" or "maybe added". The SQLite
-// journal keeps one over the merged idempotency_index, so the common lookup of a new key
-// answers from memory instead of probing the B-tree; a false "maybe" only costs that probe.
+// A Bloom filter over idempotency keys: "certainly never added" or "maybe added". Both stores
+// keep one (SQLite over its merged idempotency_index, PostgreSQL over its idempotency table), so
+// the common lookup of a new key answers from memory instead of probing the B-tree or making a
+// round trip to the server; a false "maybe" only costs that probe.
 //
 // Blocked: all hashes_per_key bits of a key fall in one 64-byte block (one cache line), so a
 // probe costs one cache miss, not up to seven. The price is a little more false positives:

@@ -1,4 +1,4 @@
-#include "persistence/sqlite/key_filter.hpp"
+#include "persistence/key_filter.hpp"
 
 #include <algorithm>
 #include <functional>
