@@ -60,6 +60,9 @@ public:
 
   // Storage open and recovery done.
   virtual bool ready() const = 0;
+  // Whether storage answers now (a PostgreSQL server may be unreachable for a while; reads
+  // retry with backoff meanwhile). May cost a round trip: for probes, not for every request.
+  virtual bool storage_healthy() const { return true; }
   // Prometheus text exposition of the ledger's metrics.
   virtual std::string metrics_text() const = 0;
   virtual const asset_registry& assets() const = 0;

@@ -264,11 +264,18 @@ void ledger_service::on_durable(durable_listener listener) {
   listeners_.push_back(spawn_hub_listener(system_, context_->hub, std::move(listener)));
 }
 
+bool ledger_service::storage_healthy() const {
+  return context_->store->healthy();
+}
+
 std::string ledger_service::metrics_text() const {
   auto text = context_->metrics->render();
   text += "# HELP ledgerflow_ready Whether the ledger serves (storage open, recovery done).\n"
           "# TYPE ledgerflow_ready gauge\nledgerflow_ready ";
   text += ready_ ? "1\n" : "0\n";
+  text += "# HELP ledgerflow_storage_healthy Whether the journal's storage answers now.\n"
+          "# TYPE ledgerflow_storage_healthy gauge\nledgerflow_storage_healthy ";
+  text += storage_healthy() ? "1\n" : "0\n";
   return text;
 }
 

@@ -38,6 +38,7 @@ public:
                    callback<std::vector<journal_entry>> done) override;
   void on_durable(durable_listener listener) override;
   bool ready() const override { return ready_.load(); }
+  bool storage_healthy() const override;
   std::string metrics_text() const override;
   const asset_registry& assets() const override { return context_->assets; }
 

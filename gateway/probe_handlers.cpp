@@ -10,6 +10,9 @@ void probe_handlers::readyz(route_context& context) const {
   if (!ledger_.ready())
     return context.respond(
       error_response(make_error(error_code::unavailable, "not ready: storage is opening or recovery is running")));
+  if (!ledger_.storage_healthy())
+    return context.respond(
+      error_response(make_error(error_code::unavailable, "not ready: the storage does not answer")));
   context.respond(json_response(200, {{"status", "ready"}}));
 }
 

@@ -15,7 +15,8 @@ public:
 
   // 200 {"status":"ok"} whenever the process can answer at all.
   void healthz(route_context& context) const;
-  // 200 {"status":"ready"} once storage is open and recovery done, else 503 unavailable.
+  // 200 {"status":"ready"} once storage is open and recovery done, and while it answers;
+  // else 503 unavailable.
   void readyz(route_context& context) const;
   // Prometheus text: the gateway's counters, then the ledger's, then the providers'.
   void metrics(route_context& context) const;

@@ -6,6 +6,7 @@
 #   pg-test-server.sh start STATE_DIR     starts it; writes STATE_DIR/url (postgresql://...)
 #   pg-test-server.sh stop STATE_DIR      stops it and removes its data
 #   pg-test-server.sh restart STATE_DIR   restarts it (fast shutdown) on the same port and data
+#   pg-test-server.sh pause STATE_DIR     stops it, keeping its data; `resume` starts it again
 #   pg-test-server.sh createdb STATE_DIR NAME   (re)creates database NAME; prints its URL
 #
 # STATE_DIR holds url, port, script (this script's path) and datadir (a pointer to the temp
@@ -95,10 +96,19 @@ case "$command_name" in
   restart)
     as_server_user "$pg_bin/pg_ctl" -D "$(cat "$state_dir/datadir")/data" -m fast -w -t 30 restart >/dev/null
     ;;
+  pause)   # stops the server but keeps its data, for tests of a lost connection
+    as_server_user "$pg_bin/pg_ctl" -D "$(cat "$state_dir/datadir")/data" -m fast -w -t 30 stop >/dev/null
+    ;;
+  resume)  # starts a paused server again, on the same port
+    data_root=$(cat "$state_dir/datadir")
+    as_server_user "$pg_bin/pg_ctl" -D "$data_root/data" -l "$data_root/server.log" -w -t 30 start -o \
+      "-c listen_addresses=127.0.0.1 -p $(cat "$state_dir/port") -c unix_socket_directories=$data_root -c fsync=on \
+       -c synchronous_commit=on -c full_page_writes=on -c max_connections=300 -c shared_buffers=128MB" >/dev/null
+    ;;
   createdb)
     name=${3:?database name}
     psql_admin -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\""
     echo "postgresql://postgres@127.0.0.1:$(cat "$state_dir/port")/$name"
     ;;
-  *) echo "usage: $0 start|stop|restart|createdb STATE_DIR [NAME]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|pause|resume|createdb STATE_DIR [NAME]" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 #include "persistence/postgresql/postgresql_journal_writer.hpp"
 
 #include <limits>
+#include <thread>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -82,16 +83,41 @@ void postgresql_journal_writer::connect() {
   }
 }
 
+// Nothing of the batch has been sent yet, so a broken connection can be replaced safely here.
+void postgresql_journal_writer::ensure_connected() {
+  bool fresh = connection_ && connection_->is_open()
+               && std::chrono::steady_clock::now() - last_used_ < writer_idle_probe_after;
+  if (fresh)
+    return;
+  auto backoff = writer_connect_backoff_initial;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      if (!connection_ || !connection_->is_open())
+        connect();
+      pqxx::nontransaction probe(*connection_);
+      probe.exec("SELECT 1");
+      last_used_ = std::chrono::steady_clock::now();
+      return;
+    } catch (const std::exception&) {
+      connection_.reset();
+      if (attempt >= writer_connect_attempts_max)
+        rethrow_as_journal_error("append: the server does not answer (" + std::to_string(attempt) + " attempts)");
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff *= 2;
+  }
+}
+
 void postgresql_journal_writer::append(const append_batch& batch, const journal_fence* fence) {
   check_batch_sequences(batch);
   if (batch.empty() && fence == nullptr)
     return;
-  if (!connection_ || !connection_->is_open())
-    connect();
+  ensure_connected();
   try {
     pqxx::work transaction(*connection_);
     write(transaction, batch, fence);
     transaction.commit();
+    last_used_ = std::chrono::steady_clock::now();
   } catch (...) {
     // A broken connection is not reused: the next append starts on a fresh one.
     if (connection_ && !connection_->is_open())

@@ -8,6 +8,8 @@
 // checks in advance what is cheaper to check in memory (a batch that contradicts itself).
 #pragma once
 
+#include <chrono>
+
 #include <memory>
 #include <string>
 
@@ -23,12 +25,15 @@ public:
   ~postgresql_journal_writer();
 
   // The whole batch or nothing; see journal::append and append_fenced (`fence` null: none).
-  // Throws journal_conflict, journal_fenced or journal_error. After a lost connection the next
-  // call reconnects.
+  // Throws journal_conflict, journal_fenced or journal_error. A connection that broke while
+  // idle (the server restarted) is found by a probe before the transaction and replaced, with
+  // backoff, since nothing was sent yet; one that breaks during the transaction is an error:
+  // whether the commit happened is then unknown, so the caller must stop.
   void append(const append_batch& batch, const journal_fence* fence);
 
 private:
   void connect();
+  void ensure_connected();
   void write(pqxx::work& transaction, const append_batch& batch, const journal_fence* fence);
   void insert_entries(pqxx::work& transaction, const std::vector<journal_entry>& entries);
   void insert_records(pqxx::work& transaction, const std::vector<idempotency_record>& records);
@@ -37,7 +42,14 @@ private:
 
   const std::string url_;
   std::unique_ptr<pqxx::connection> connection_;
+  std::chrono::steady_clock::time_point last_used_{};
 };
+
+// An idle writer connection is probed before its next transaction after this long.
+inline constexpr auto writer_idle_probe_after = std::chrono::seconds(1);
+// Attempts to (re)connect before an append gives up, and the first wait between them (doubling).
+inline constexpr int writer_connect_attempts_max = 6;
+inline constexpr auto writer_connect_backoff_initial = std::chrono::milliseconds(100);
 
 // Checks what a batch says about itself, before any round trip: every entry has an account and a
 // seq in range, and an account's entries within the batch are consecutive. Throws
