@@ -112,17 +112,28 @@ void postgresql_journal_writer::append(const append_batch& batch, const journal_
   check_batch_sequences(batch);
   if (batch.empty() && fence == nullptr)
     return;
-  ensure_connected();
-  try {
-    pqxx::work transaction(*connection_);
-    write(transaction, batch, fence);
-    transaction.commit();
-    last_used_ = std::chrono::steady_clock::now();
-  } catch (...) {
-    // A broken connection is not reused: the next append starts on a fresh one.
-    if (connection_ && !connection_->is_open())
-      connection_.reset();
-    rethrow_as_journal_error("append");
+  for (int attempt = 1;; ++attempt) {
+    ensure_connected();
+    bool committing = false;
+    try {
+      pqxx::work transaction(*connection_);
+      write(transaction, batch, fence);
+      committing = true;
+      transaction.commit();
+      last_used_ = std::chrono::steady_clock::now();
+      return;
+    } catch (const pqxx::broken_connection&) {
+      connection_.reset();  // a broken connection is never reused
+      // Before COMMIT was sent the server cannot have committed anything: start again on a
+      // fresh connection. During COMMIT the outcome is unknown: the caller must stop.
+      if (!committing && attempt < writer_connect_attempts_max)
+        continue;
+      rethrow_as_journal_error("append");
+    } catch (...) {
+      if (connection_ && !connection_->is_open())
+        connection_.reset();
+      rethrow_as_journal_error("append");
+    }
   }
 }
 

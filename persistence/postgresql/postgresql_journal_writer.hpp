@@ -26,9 +26,10 @@ public:
 
   // The whole batch or nothing; see journal::append and append_fenced (`fence` null: none).
   // Throws journal_conflict, journal_fenced or journal_error. A connection that broke while
-  // idle (the server restarted) is found by a probe before the transaction and replaced, with
-  // backoff, since nothing was sent yet; one that breaks during the transaction is an error:
-  // whether the commit happened is then unknown, so the caller must stop.
+  // idle (the server restarted) is found by a probe before the transaction, or by the
+  // transaction itself before its COMMIT, and replaced with backoff: nothing can have been
+  // committed yet. One that breaks during COMMIT is an error: whether the commit happened is
+  // then unknown, so the caller must stop.
   void append(const append_batch& batch, const journal_fence* fence);
 
 private:
