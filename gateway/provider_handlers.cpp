@@ -9,7 +9,9 @@ namespace {
 
 nlohmann::json status_json(const provider_status& status) {
   const auto& b = status.breaker;
-  const auto& c = status.calls;
+  nlohmann::json calls = {{"retries", status.calls.retries}};
+  for (const auto& [outcome, value] : status.calls.by_outcome())
+    calls[outcome] = value;
   return {
     {"name", status.name},
     {"kind", std::string(to_string(status.kind))},
@@ -25,14 +27,7 @@ nlohmann::json status_json(const provider_status& status) {
     {"queued", status.queued},
     {"workers", status.workers},
     {"worker_restarts", status.worker_restarts},
-    {"calls",
-     {{"succeeded", c.succeeded},
-      {"failed", c.failed},
-      {"timed_out", c.timed_out},
-      {"rejected", c.rejected},
-      {"not_permitted", c.not_permitted},
-      {"bulkhead_full", c.bulkhead_full},
-      {"retries", c.retries}}},
+    {"calls", calls},
   };
 }
 

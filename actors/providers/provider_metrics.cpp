@@ -35,15 +35,9 @@ void render_provider_metrics(std::string& out, const std::vector<std::shared_ptr
     statuses.push_back(provider->snapshot());
 
   family(out, "ledgerflow_provider_calls_total", "counter", "Provider calls by final outcome.");
-  for (const auto& status : statuses) {
-    const auto& c = status.calls;
-    std::pair<const char*, uint64_t> outcomes[] = {
-      {"succeeded", c.succeeded}, {"failed", c.failed},
-      {"timed_out", c.timed_out}, {"rejected", c.rejected},
-      {"not_permitted", c.not_permitted}, {"bulkhead_full", c.bulkhead_full}};
-    for (const auto& [outcome, value] : outcomes)
+  for (const auto& status : statuses)
+    for (const auto& [outcome, value] : status.calls.by_outcome())
       sample(out, "ledgerflow_provider_calls_total", provider_label(status) + ",outcome=\"" + outcome + "\"", value);
-  }
   simple_family(out, statuses, "ledgerflow_provider_retries_total", "counter", "Attempts beyond a call's first.",
                 [](const provider_status& s) { return s.calls.retries; });
   simple_family(out, statuses, "ledgerflow_provider_breaker_healthy", "gauge",

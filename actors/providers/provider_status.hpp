@@ -1,8 +1,10 @@
 // What the admin API and /metrics show of one provider: identity, breaker, bulkhead, counters.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "actors/providers/circuit_breaker.hpp"
 #include "protocols/provider_call.hpp"
@@ -19,6 +21,16 @@ struct provider_call_counts {
   uint64_t not_permitted = 0;  // refused by the breaker
   uint64_t bulkhead_full = 0;  // refused: every worker busy and the queue full
   uint64_t retries = 0;        // attempts beyond the first
+
+  // Each final outcome by its name in the admin API and the metrics' `outcome` label.
+  std::array<std::pair<const char*, uint64_t>, 6> by_outcome() const {
+    return {{{"succeeded", succeeded},
+             {"failed", failed},
+             {"timed_out", timed_out},
+             {"rejected", rejected},
+             {"not_permitted", not_permitted},
+             {"bulkhead_full", bulkhead_full}}};
+  }
 };
 
 struct provider_status {

@@ -63,7 +63,7 @@ public:
 private:
   time_point now() const { return self->clock().now(); }
   void admit(admitted_call call);
-  void dispatch(uint32_t slot_index, admitted_call call);
+  void dispatch(uint32_t slot_index, admitted_call call, time_point started);
   void finish_attempt(admitted_call call, call_outcome outcome, time_point started);
   void run_inline(uint32_t slot_index, uint64_t token, const provider_call& call);
   void complete_attempt(uint32_t slot_index, uint64_t token, call_outcome& outcome);
@@ -135,12 +135,13 @@ void supervisor_state::on_call(uint64_t caller_id, provider_call& call) {
 // Starts the call on an idle worker, or queues it, or refuses it; the breaker is asked first
 // so that an open provider costs its callers nothing.
 void supervisor_state::admit(admitted_call call) {
-  if (breaker_->refuses(now()))
+  auto current = now();
+  if (breaker_->refuses(current))
     return refuse(call, gauges_->not_permitted, "breaker_open", "the provider's circuit breaker is open");
   if (!idle_slots_.empty()) {
     auto slot_index = idle_slots_.back();
     idle_slots_.pop_back();
-    return dispatch(slot_index, std::move(call));
+    return dispatch(slot_index, std::move(call), current);
   }
   if (waiting_.size() + backing_off_.size() >= settings_.queue_max)
     return refuse(call, gauges_->bulkhead_full, "bulkhead_full", "every worker is busy and the queue is full");
@@ -148,8 +149,7 @@ void supervisor_state::admit(admitted_call call) {
   publish_load();
 }
 
-void supervisor_state::dispatch(uint32_t slot_index, admitted_call call) {
-  auto started = now();
+void supervisor_state::dispatch(uint32_t slot_index, admitted_call call, time_point started) {
   if (!breaker_->try_acquire(started)) {
     idle_slots_.push_back(slot_index);
     breaker_changed();
@@ -340,7 +340,7 @@ void supervisor_state::pump_queue() {
     waiting_.pop_front();
     auto slot_index = idle_slots_.back();
     idle_slots_.pop_back();
-    dispatch(slot_index, std::move(call));
+    dispatch(slot_index, std::move(call), now());
   }
   publish_load();
 }
@@ -353,7 +353,6 @@ void supervisor_state::reply(admitted_call& call, call_outcome outcome) {
 
 void supervisor_state::refuse(admitted_call& call, std::atomic<uint64_t>& counter, const char* code,
                               const char* message) {
-  breaker_changed();
   if (call.last_failure) {
     // Tried before: the outcome at the provider is that attempt's, and only "unavailable"
     // promises that nothing was tried (failover relies on it).
