@@ -15,6 +15,7 @@
 
 #include "protocols/account_book.hpp"
 #include "protocols/journal_entry.hpp"
+#include "protocols/saga_record.hpp"
 
 namespace ledgerflow {
 
@@ -43,9 +44,13 @@ struct append_batch {
   std::vector<account_snapshot> snapshots;
   std::vector<inflight_leg> opened_legs;        // outgoing legs whose incoming leg is pending
   std::vector<std::string> closed_transfer_ids;  // their incoming legs, now in this batch
+  // The saga log: each saga's newest record replaces its older ones (by version; a record
+  // with a version not above the stored one changes nothing). One saga may appear several
+  // times in a batch; the highest version wins.
+  std::vector<saga_record> saga_records;
   bool empty() const {
     return entries.empty() && idempotency_records.empty() && snapshots.empty() && opened_legs.empty()
-           && closed_transfer_ids.empty();
+           && closed_transfer_ids.empty() && saga_records.empty();
   }
   void clear() {
     entries.clear();
@@ -53,6 +58,7 @@ struct append_batch {
     snapshots.clear();
     opened_legs.clear();
     closed_transfer_ids.clear();
+    saga_records.clear();
   }
 };
 
@@ -101,6 +107,14 @@ public:
   virtual std::optional<account_snapshot> latest_snapshot(const std::string& account) = 0;
   virtual std::optional<idempotency_record> find_idempotency(const std::string& key) = 0;
   virtual std::vector<inflight_leg> inflight_legs() = 0;
+
+  // The saga log (see append_batch::saga_records): one saga's newest record, the sagas a
+  // filter selects, every saga not in a terminal state (for recovery, any order), and how
+  // many sagas each (type, state) pair has.
+  virtual std::optional<saga_record> find_saga(const std::string& id) = 0;
+  virtual std::vector<saga_record> list_sagas(const saga_filter& filter) = 0;
+  virtual std::vector<saga_record> unfinished_sagas() = 0;
+  virtual std::vector<saga_count> saga_counts() = 0;
 
   // Every account that has entries, in id order (for check and tooling).
   virtual std::vector<std::string> accounts() = 0;
