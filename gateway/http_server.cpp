@@ -31,9 +31,10 @@ namespace net = boost::asio;
 // Declaration order is destruction order in reverse: the io_context (and with it every
 // session) goes before the router and metrics the sessions point at.
 struct http_server::state {
-  state(gateway_config config_in, ledger_api& ledger_in, unix_seconds_clock clock, provider_api* providers)
+  state(gateway_config config_in, ledger_api& ledger_in, unix_seconds_clock clock, provider_api* providers,
+        saga_api* sagas)
     : config(std::move(config_in)), ledger(ledger_in),
-      routes(ledger_in, providers, token_keys{config.jwt_secret}, metrics, clock),
+      routes(ledger_in, providers, sagas, token_keys{config.jwt_secret}, metrics, clock),
       io(static_cast<int>(std::clamp<size_t>(config.io_threads, 1, gateway_io_threads_max))) {
     websocket = std::make_shared<ws::ws_context>();
     websocket->config = config.websocket;
@@ -147,8 +148,9 @@ void http_server::state::run_io() {
   }
 }
 
-http_server::http_server(gateway_config config, ledger_api& ledger, unix_seconds_clock clock, provider_api* providers)
-  : state_(std::make_unique<state>(std::move(config), ledger, std::move(clock), providers)) {}
+http_server::http_server(gateway_config config, ledger_api& ledger, unix_seconds_clock clock, provider_api* providers,
+                         saga_api* sagas)
+  : state_(std::make_unique<state>(std::move(config), ledger, std::move(clock), providers, sagas)) {}
 
 http_server::~http_server() {
   stop();

@@ -16,6 +16,7 @@
 #include "actors/providers/provider_api.hpp"
 #include "gateway/gateway_config.hpp"
 #include "gateway/unix_clock.hpp"
+#include "sagas/saga_api.hpp"
 #include "protocols/outcome.hpp"
 
 namespace ledgerflow {
@@ -24,9 +25,10 @@ class http_server {
 public:
   // The ledger must outlive the server; `clock` reads unix seconds for token expiry.
   // `providers`, when given, serves the /v1/providers routes and their metrics; it must
-  // outlive the server too.
+  // outlive the server too. `sagas`, when given, serves the /v1/sagas routes (else they answer
+  // 503); it must outlive the server as well.
   http_server(gateway_config config, ledger_api& ledger, unix_seconds_clock clock = system_unix_seconds,
-              provider_api* providers = nullptr);
+              provider_api* providers = nullptr, saga_api* sagas = nullptr);
   // Stops if still running.
   ~http_server();
 

@@ -67,10 +67,10 @@ http_response unauthorized_response(const error& failure) {
 
 } // namespace
 
-router::router(ledger_api& ledger, provider_api* providers, token_keys keys, const gateway_metrics& metrics,
-               unix_seconds_clock clock)
+router::router(ledger_api& ledger, provider_api* providers, saga_api* sagas, token_keys keys,
+               const gateway_metrics& metrics, unix_seconds_clock clock)
   : accounts_(ledger), transfers_(ledger), holds_(ledger), probes_(ledger, providers, metrics), providers_(providers),
-    keys_(std::move(keys)), clock_(std::move(clock)) {
+    sagas_(sagas), keys_(std::move(keys)), clock_(std::move(clock)) {
   using m = http_method;
   routes_ = {
     {m::get, "/healthz", access::anyone, placement::any_listener, [this](route_context& c) { probes_.healthz(c); }},
@@ -98,6 +98,17 @@ router::router(ledger_api& ledger, provider_api* providers, token_keys keys, con
      [this](route_context& c) { providers_.call_named(c); }},
     {m::post, "/v1/providers/kind/{kind}/call", access::admin_token, placement::any_listener,
      [this](route_context& c) { providers_.call_kind(c); }},
+    {m::post, "/v1/sagas", access::token, placement::any_listener, [this](route_context& c) { sagas_.start(c); }},
+    {m::get, "/v1/sagas", access::admin_token, placement::any_listener, [this](route_context& c) { sagas_.list(c); }},
+    {m::get, "/v1/sagas/{id}", access::token, placement::any_listener, [this](route_context& c) { sagas_.get(c); }},
+    {m::post, "/v1/sagas/{id}/pause", access::admin_token, placement::any_listener,
+     [this](route_context& c) { sagas_.steer(c, "pause"); }},
+    {m::post, "/v1/sagas/{id}/resume", access::admin_token, placement::any_listener,
+     [this](route_context& c) { sagas_.steer(c, "resume"); }},
+    {m::post, "/v1/sagas/{id}/retry", access::admin_token, placement::any_listener,
+     [this](route_context& c) { sagas_.steer(c, "retry"); }},
+    {m::post, "/v1/sagas/{id}/abort", access::admin_token, placement::any_listener,
+     [this](route_context& c) { sagas_.steer(c, "abort"); }},
   };
 }
 

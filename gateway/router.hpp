@@ -15,6 +15,7 @@
 #include "gateway/jwt.hpp"
 #include "gateway/probe_handlers.hpp"
 #include "gateway/provider_handlers.hpp"
+#include "gateway/saga_handlers.hpp"
 #include "gateway/transfer_handlers.hpp"
 #include "gateway/unix_clock.hpp"
 
@@ -29,9 +30,10 @@ inline constexpr std::string_view unmatched_route = "unmatched";
 
 class router {
 public:
-  // `providers` may be null: the provider routes then answer 404.
-  router(ledger_api& ledger, provider_api* providers, token_keys keys, const gateway_metrics& metrics,
-         unix_seconds_clock clock);
+  // `providers` may be null: the provider routes then answer 404. `sagas` may be null: the
+  // saga routes then answer 503.
+  router(ledger_api& ledger, provider_api* providers, saga_api* sagas, token_keys keys,
+         const gateway_metrics& metrics, unix_seconds_clock clock);
 
   // Answers through `respond` exactly once, possibly later and on another thread. Returns the
   // matched route's pattern (static text, for metrics labels) or unmatched_route. Never throws.
@@ -58,6 +60,7 @@ private:
   hold_handlers holds_;
   probe_handlers probes_;
   provider_handlers providers_;
+  saga_handlers sagas_;
   token_keys keys_;
   unix_seconds_clock clock_;
   std::vector<route> routes_;
