@@ -18,6 +18,14 @@ namespace {
 
 constexpr std::string_view transfer_cause = "transfer";
 constexpr std::string_view hold_cause = "hold";
+constexpr std::string_view saga_cause = "saga";
+
+// Entries a saga asked for name the saga as their cause; others their transfer or hold.
+entry_cause cause_of(const std::string& saga_id, std::string_view kind, const std::string& id) {
+  if (!saga_id.empty())
+    return entry_cause{std::string(saga_cause), saga_id};
+  return entry_cause{std::string(kind), id};
+}
 
 struct account_state {
   std::string id;
@@ -131,7 +139,7 @@ void transfer_within(account_self* self, transfer_command& command) {
   auto& st = self->state;
   auto& request = command.request;
   auto moved = st.book.move(request.from_bucket, request.to_bucket, request.amount,
-                            entry_cause{std::string(transfer_cause), command.transfer_id}, command.timestamp_us);
+                            cause_of(request.saga_id, transfer_cause, command.transfer_id), command.timestamp_us);
   if (!moved)
     return st.fail(request.idempotency_key, moved.error());
   auto receipt = st.receipt_of(command, (*moved)[0].seq, (*moved)[1].seq);
@@ -160,7 +168,7 @@ void transfer_out(account_self* self, transfer_command& command) {
   if (request.from_account == request.to_account)
     return transfer_within(self, command);
   auto debited = st.book.debit(request.from_bucket, request.amount,
-                               entry_cause{std::string(transfer_cause), command.transfer_id},
+                               cause_of(request.saga_id, transfer_cause, command.transfer_id),
                                counterparty{request.to_account, request.to_bucket}, command.timestamp_us);
   if (!debited)
     return st.fail(request.idempotency_key, debited.error());
@@ -172,14 +180,14 @@ void transfer_out(account_self* self, transfer_command& command) {
                                  std::move(request.from_bucket), seq, std::move(request.to_account),
                                  std::move(request.to_bucket), std::move(command.asset_code), request.amount,
                                  std::move(request.idempotency_key), std::move(command.request_hash),
-                                 command.timestamp_us});
+                                 command.timestamp_us, std::move(request.saga_id)});
 }
 
 void credit_in(account_self* self, inflight_leg& leg) {
   auto& st = self->state;
   auto credited = st.load_failure ? outcome<journal_entry>(*st.load_failure)
                                   : st.book.credit(leg.to_bucket, leg.amount,
-                                                   entry_cause{std::string(transfer_cause), leg.transfer_id},
+                                                   cause_of(leg.saga_id, transfer_cause, leg.transfer_id),
                                                    counterparty{leg.from_account, leg.from_bucket}, leg.timestamp_us);
   if (!credited) {
     // The outgoing leg is written and stays in flight (recovery completes it on restart):
@@ -231,7 +239,7 @@ void place_hold(account_self* self, hold_command& command) {
   auto& st = self->state;
   auto& request = command.request;
   auto held = st.book.hold(request.bucket, request.amount, command.hold_id,
-                           entry_cause{std::string(hold_cause), command.hold_id}, command.timestamp_us);
+                           cause_of(request.saga_id, hold_cause, command.hold_id), command.timestamp_us);
   if (!held)
     return st.fail(request.idempotency_key, held.error());
   write_hold_entry(self, std::move(*held), command.hold_id, std::move(command.asset_code),
@@ -244,7 +252,7 @@ void release_hold(account_self* self, release_command& command) {
   auto found = find_open_hold(st, request.hold_id);
   if (!found)
     return st.fail(request.idempotency_key, found.error());
-  auto released = st.book.release(request.hold_id, entry_cause{std::string(hold_cause), request.hold_id},
+  auto released = st.book.release(request.hold_id, cause_of(request.saga_id, hold_cause, request.hold_id),
                                   command.timestamp_us);
   if (!released)
     return st.fail(request.idempotency_key, released.error());
@@ -263,7 +271,7 @@ void post_hold(account_self* self, post_command& command) {
                    make_error(error_code::bad_request, "hold " + request.hold_id + " holds " + found->asset_code
                                                          + ", not " + command.asset_code));
   auto from_bucket = found->hold->bucket;  // the hold is gone once posted in full
-  entry_cause cause{std::string(transfer_cause), command.transfer_id};
+  auto cause = cause_of(request.saga_id, transfer_cause, command.transfer_id);
   if (request.to_account == request.account) {
     auto entries = st.book.post_within(request.hold_id, request.amount, request.to_bucket, cause, command.timestamp_us);
     if (!entries)
@@ -283,7 +291,7 @@ void post_hold(account_self* self, post_command& command) {
                     inflight_leg{std::move(command.transfer_id), std::move(request.account), std::move(from_bucket),
                                  seq, std::move(request.to_account), std::move(request.to_bucket),
                                  std::move(command.asset_code), request.amount, std::move(request.idempotency_key),
-                                 std::move(command.request_hash), command.timestamp_us});
+                                 std::move(command.request_hash), command.timestamp_us, std::move(request.saga_id)});
 }
 
 void view_durable(account_self* self, view_request& request) {

@@ -43,6 +43,8 @@ public:
   const asset_registry& assets() const override { return context_->assets; }
 
   const caf::actor& hub() const { return context_->hub; }
+  // The journal writer: the saga engine sends its saga log records there.
+  const caf::actor& writer() const { return context_->writer; }
   std::shared_ptr<ledger_metrics> metrics() const { return context_->metrics; }
   caf::actor_system& system() { return system_; }
 

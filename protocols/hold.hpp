@@ -20,12 +20,14 @@ struct hold_request {
   std::string account;
   std::string bucket;
   minor_units amount = 0;
+  std::string saga_id;  // as in transfer_request: the entries' cause, when a saga asks
 };
 
 struct release_request {
   std::string idempotency_key;
   std::string account;
   std::string hold_id;
+  std::string saga_id;
 };
 
 // Captures `amount` (at most the hold) and moves it to `to_account`'s `to_bucket`; whatever
@@ -37,6 +39,7 @@ struct post_request {
   std::string to_account;
   std::string to_bucket;
   minor_units amount = 0;
+  std::string saga_id;
 };
 
 // Shape checks that need no account state; on success `asset_code` is the bucket's asset.

@@ -53,6 +53,9 @@ struct inflight_leg {
   std::string idempotency_key;
   std::string request_hash;
   int64_t timestamp_us = 0;
+  // The saga that moved the money, for the incoming entry's cause. Kept in memory only: a
+  // leg completed by recovery after a crash names its transfer as the cause instead.
+  std::string saga_id = {};
 };
 
 } // namespace ledgerflow

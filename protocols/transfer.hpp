@@ -18,6 +18,9 @@ struct transfer_request {
   std::string to_account;
   std::string to_bucket;
   minor_units amount = 0;
+  // Set by the saga engine: the entries' cause is ("saga", saga_id) instead of the transfer,
+  // so subscribers see which saga moved the money. Not part of the request hash.
+  std::string saga_id;
 };
 
 // The answer to a transfer, stored as its idempotency record and returned again on repeats.
