@@ -16,4 +16,7 @@ int run_check(const app_config& config);
 struct watch_options;
 int run_watch(const watch_options& options);
 
+struct saga_options;
+int run_saga(const app_config& config, const saga_options& options);
+
 } // namespace ledgerflow

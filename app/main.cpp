@@ -5,6 +5,7 @@
 
 #include "app/bench_command.hpp"
 #include "app/commands.hpp"
+#include "app/saga_options.hpp"
 #include "app/watch_options.hpp"
 
 using namespace ledgerflow;
@@ -79,6 +80,11 @@ int main(int argc, char** argv) {
   auto* watch_command = app.add_subcommand("watch", "print every change of the accounts as JSON lines (WebSocket)");
   add_watch_flags(watch_command, watch);
 
+  saga_options saga;
+  auto* saga_command = app.add_subcommand("saga", "start, list, show, pause, resume, retry or abort sagas (REST client)");
+  saga_command->add_option("--config", flags.config_path, "TOML config file (its secret signs the default admin token)");
+  add_saga_flags(saga_command, saga);
+
   bench_options bench;
   auto* bench_command = app.add_subcommand("bench", "run a benchmark; prints one JSON object last on stdout");
   bench_command->require_subcommand(1);
@@ -97,7 +103,12 @@ int main(int argc, char** argv) {
     "providers", "provider supervisor hot path: calls per second to a zero-latency sandbox, breaker decision ns");
   add_bench_providers_flags(bench_providers, bench_providers_options);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& failure) {
+    auto code = app.exit(failure);
+    return code != 0 && *saga_command ? saga_exit::usage : code;  // `saga` promises 2 on usage errors
+  }
 
   if (*watch_command) // a client: the server's config does not concern it
     return run_watch(watch);
@@ -114,6 +125,8 @@ int main(int argc, char** argv) {
   }
   if (*check)
     return run_check(config);
+  if (*saga_command)
+    return run_saga(config, saga);
   if (*bench_ledger)
     return run_bench_ledger(config, bench);
   if (*bench_journal)

@@ -33,9 +33,8 @@ bool saga_handlers::available(route_context& context) const {
 }
 
 void saga_handlers::start(route_context& context) const {
-  if (!available(context))
-    return;
-  // Shape first (400), then ownership (403): the token was verified by the router.
+  // Shape first (400), then ownership (403), then whether the engine runs (503): a client's
+  // mistake is answered as one whatever the server's state. The router verified the token.
   auto request = parse_saga_start_body(context.request.body);
   if (!request)
     return context.respond(error_response(request.error()));
@@ -43,15 +42,17 @@ void saga_handlers::start(route_context& context) const {
   if (!context.caller || !may_read_account(*context.caller, account))
     return context.respond(
       error_response(make_error(error_code::forbidden, "this token does not grant access to account " + account)));
+  if (!available(context))
+    return;
   sagas_->start(std::move(*request), answer_record(std::move(context.respond), 202));
 }
 
 void saga_handlers::list(route_context& context) const {
-  if (!available(context))
-    return;
   auto filter = parse_saga_filter(context.request.query);
   if (!filter)
     return context.respond(error_response(filter.error()));
+  if (!available(context))
+    return;
   auto limit = filter->limit;
   sagas_->list(std::move(*filter), [respond = std::move(context.respond), limit](outcome<std::vector<saga_record>> records) {
     if (!records)
