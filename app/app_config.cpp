@@ -1,4 +1,5 @@
 #include "app/app_config.hpp"
+#include "app/saga_config.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -95,6 +96,8 @@ status load_config_file(const std::string& path, app_config& config) {
   read_key(table, "tls.private_key", config.tls_private_key);
   if (auto providers = read_provider_configs(table, config.providers); !providers)
     return make_error(error_code::bad_request, "config " + path + ": " + providers.error().message);
+  if (auto sagas = read_saga_settings(table, config.sagas); !sagas)
+    return make_error(error_code::bad_request, "config " + path + ": " + sagas.error().message);
   read_size(table, "ledger.batch_entries_max", config.ledger.batch_entries_max);
   read_size(table, "ledger.registry_shards", config.ledger.registry_shards);
   read_size(table, "ledger.idempotency_shards", config.ledger.idempotency_shards);

@@ -6,6 +6,7 @@
 
 #include "actors/ledger_config.hpp"
 #include "app/provider_config.hpp"
+#include "sagas/saga_settings.hpp"
 #include "gateway/gateway_config.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"
 #include "protocols/asset_registry.hpp"
@@ -44,6 +45,7 @@ struct app_config {
   sqlite_options sqlite;
   // `[[providers]]`; serve adds a sandbox for each kind left without one (add_default_sandboxes).
   std::vector<provider_config> providers;
+  saga_settings sagas;  // `[sagas]`
 
   std::string database_url() const;
   const std::string& effective_jwt_secret() const;

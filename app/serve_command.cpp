@@ -14,6 +14,7 @@
 #include "app/journal_factory.hpp"
 #include "app/logging.hpp"
 #include "gateway/http_server.hpp"
+#include "sagas/saga_service.hpp"
 
 namespace ledgerflow {
 
@@ -45,7 +46,8 @@ int serve(const app_config& config, caf::actor_system& system, const sigset_t& s
     spdlog::error("cannot open the database {}: {}", config.database_url(), failure.what());
     return 2;
   }
-  ledger_service ledger(system, store, config.assets, config.ledger, std::make_shared<system_clock>());
+  auto time = std::make_shared<system_clock>();
+  ledger_service ledger(system, store, config.assets, config.ledger, time);
   if (auto started = ledger.start(); !started) {
     spdlog::error("cannot start the ledger: {}", started.error().message);
     return 2;
@@ -61,9 +63,18 @@ int serve(const app_config& config, caf::actor_system& system, const sigset_t& s
   provider_service providers(system, std::move(*provider_entries));
   for (const auto& provider : providers.statuses())
     spdlog::info("provider {}: {} ({})", provider.name, to_string(provider.kind), provider.type);
-  http_server server(*gateway, ledger, system_unix_seconds, &providers);
+  // Sagas resume before the listener opens, so a client never sees one half recovered.
+  saga_service sagas(system, ledger, providers, store, config.sagas, time);
+  if (auto started = sagas.start(); !started) {
+    spdlog::error("cannot start the saga engine: {}", started.error().message);
+    providers.stop();
+    ledger.stop();
+    return 2;
+  }
+  http_server server(*gateway, ledger, system_unix_seconds, &providers, &sagas);
   if (auto started = server.start(); !started) {
     spdlog::error("cannot start: {}", started.error().message);
+    sagas.stop();
     providers.stop();
     ledger.stop();
     return 2;
@@ -78,6 +89,7 @@ int serve(const app_config& config, caf::actor_system& system, const sigset_t& s
   sigwait(&stop_signals, &received);
   spdlog::info("signal {} received: shutting down", received);
   server.stop();
+  sagas.stop();
   providers.stop();
   ledger.stop();
   spdlog::info("stopped cleanly");

@@ -2,6 +2,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
@@ -107,8 +108,14 @@ void saga_service::stop() {
     return;
   stopped_ = true;
   ready_ = false;
+  // Waits for the engine; its coordinators, linked to it, follow at their next message.
+  caf::scoped_actor self{system_};
+  self->monitor(engine_);
+  self->monitor(reader_);
   caf::anon_send_exit(engine_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(reader_, caf::exit_reason::user_shutdown);
+  for (int stopped = 0; stopped < 2; ++stopped)
+    self->receive([](const caf::down_msg&) {});
 }
 
 void saga_service::start(saga_start_request request, callback<saga_record> done) {
