@@ -55,6 +55,9 @@ void writer_state::add(write_request& request) {
   std::move(part.idempotency_records.begin(), part.idempotency_records.end(),
             std::back_inserter(batch.idempotency_records));
   std::move(part.snapshots.begin(), part.snapshots.end(), std::back_inserter(batch.snapshots));
+  // In arrival order; the store keeps each saga's highest version, wherever it is in the batch.
+  std::move(part.saga_records.begin(), part.saga_records.end(), std::back_inserter(batch.saga_records));
+  // Optional: a requester that only waits for its notice (a saga's record) sends none.
   if (request.cursor)
     advances.emplace_back(std::move(request.cursor), request.token);
   if (request.notify) {

@@ -6,6 +6,7 @@
 #include "persistence/postgresql/postgresql_journal_writer.hpp"
 #include "persistence/postgresql/postgresql_reader_pool.hpp"
 #include "persistence/postgresql/postgresql_rows.hpp"
+#include "persistence/saga_log_sql.hpp"
 #include "protocols/limits.hpp"
 
 namespace ledgerflow {
@@ -134,6 +135,51 @@ std::vector<inflight_leg> postgresql_journal::inflight_legs() {
     for (const auto& row : read.exec_prepared("inflight_legs"))
       legs.push_back(postgresql_leg_from_row(row));
     return legs;
+  });
+}
+
+std::optional<saga_record> postgresql_journal::find_saga(const std::string& id) {
+  return readers_->run("find_saga", [&](pqxx::nontransaction& read) -> std::optional<saga_record> {
+    auto rows = read.exec_prepared("find_saga", id);
+    if (rows.empty())
+      return std::nullopt;
+    return postgresql_saga_from_row(rows[0]);
+  });
+}
+
+std::vector<saga_record> postgresql_journal::list_sagas(const saga_filter& filter) {
+  if (filter.limit == 0)
+    return {};
+  // The shape's statement takes the filter's set fields, in this order, then the limit.
+  std::vector<std::string> values;
+  for (const auto* value : {&filter.state, &filter.type, &filter.account})
+    if (!value->empty())
+      values.push_back(*value);
+  auto statement = postgresql_list_sagas_statement(saga_filter_shape(filter));
+  return readers_->run("list_sagas", [&](pqxx::nontransaction& read) {
+    std::vector<saga_record> records;
+    for (const auto& row :
+         read.exec_prepared(statement, pqxx::prepare::make_dynamic_params(values), as_limit(filter.limit)))
+      records.push_back(postgresql_saga_from_row(row));
+    return records;
+  });
+}
+
+std::vector<saga_record> postgresql_journal::unfinished_sagas() {
+  return readers_->run("unfinished_sagas", [&](pqxx::nontransaction& read) {
+    std::vector<saga_record> records;
+    for (const auto& row : read.exec_prepared("unfinished_sagas"))
+      records.push_back(postgresql_saga_from_row(row));
+    return records;
+  });
+}
+
+std::vector<saga_count> postgresql_journal::saga_counts() {
+  return readers_->run("saga_counts", [&](pqxx::nontransaction& read) {
+    std::vector<saga_count> counts;
+    for (const auto& row : read.exec_prepared("saga_counts"))
+      counts.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<uint64_t>()});
+    return counts;
   });
 }
 

@@ -10,6 +10,7 @@
 #include "persistence/postgresql/postgresql_connection.hpp"
 #include "persistence/postgresql/postgresql_errors.hpp"
 #include "persistence/postgresql/postgresql_schema.hpp"
+#include "persistence/saga_log_sql.hpp"
 #include "protocols/snapshot_codec.hpp"
 
 namespace ledgerflow {
@@ -37,6 +38,16 @@ constexpr const char* insert_legs_sql =
   " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],"
   " $8::numeric[], $9::text[], $10::text[], $11::bigint[])";
 constexpr const char* delete_legs_sql = "DELETE FROM inflight_legs WHERE transfer_id = ANY($1::text[])";
+// A saga's row is replaced only by a higher version. One statement may not touch a row twice,
+// so the batch's records are deduplicated first (newest_saga_records).
+const std::string upsert_sagas_sql =
+  std::string("INSERT INTO sagas AS s (") + saga_columns
+  + ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],"
+    " $8::bigint[], $9::bigint[], $10::text[])"
+    " ON CONFLICT (id) DO UPDATE SET type = excluded.type, state = excluded.state, account = excluded.account,"
+    " idempotency_key = excluded.idempotency_key, request_hash = excluded.request_hash, version = excluded.version,"
+    " created_us = excluded.created_us, updated_us = excluded.updated_us, document = excluded.document"
+    " WHERE excluded.version > s.version";
 constexpr const char* check_fence_sql = "SELECT ledgerflow_check_fence($1, $2)";
 
 } // namespace
@@ -77,6 +88,7 @@ void postgresql_journal_writer::connect() {
     connection_->prepare("upsert_snapshots", upsert_snapshots_sql);
     connection_->prepare("insert_legs", insert_legs_sql);
     connection_->prepare("delete_legs", delete_legs_sql);
+    connection_->prepare("upsert_sagas", upsert_sagas_sql);
   } catch (...) {
     connection_.reset();
     rethrow_as_journal_error("postgresql: cannot connect to " + redact_postgresql_url(url_));
@@ -110,6 +122,7 @@ void postgresql_journal_writer::ensure_connected() {
 
 void postgresql_journal_writer::append(const append_batch& batch, const journal_fence* fence) {
   check_batch_sequences(batch);
+  newest_saga_records(batch.saga_records, newest_sagas_);
   if (batch.empty() && fence == nullptr)
     return;
   for (int attempt = 1;; ++attempt) {
@@ -156,6 +169,8 @@ void postgresql_journal_writer::write(pqxx::work& transaction, const append_batc
       ids.add_text(id);
     transaction.exec_prepared0("delete_legs", ids.finish());
   }
+  if (!newest_sagas_.empty())
+    upsert_sagas(transaction);
 }
 
 void postgresql_journal_writer::insert_entries(pqxx::work& transaction, const std::vector<journal_entry>& entries) {
@@ -235,6 +250,27 @@ void postgresql_journal_writer::insert_legs(pqxx::work& transaction, const std::
   transaction.exec_prepared0("insert_legs", transfer_id.finish(), from_account.finish(), from_bucket.finish(),
                              from_seq.finish(), to_account.finish(), to_bucket.finish(), asset_code.finish(),
                              amount.finish(), idempotency_key.finish(), request_hash.finish(), timestamp.finish());
+}
+
+// The batch's newest record of each saga, as newest_saga_records kept them (sorted by id, so
+// concurrent writers would lock rows in one order).
+void postgresql_journal_writer::upsert_sagas(pqxx::work& transaction) {
+  postgresql_array id, type, state, account, idempotency_key, request_hash, version, created, updated, document;
+  for (const auto* record : newest_sagas_) {
+    id.add_text(record->id);
+    type.add_text(record->type);
+    state.add_text(record->state);
+    account.add_text(record->account);
+    idempotency_key.add_text(record->idempotency_key);
+    request_hash.add_text(record->request_hash);
+    version.add_integer(static_cast<int64_t>(record->version));
+    created.add_integer(record->created_us);
+    updated.add_integer(record->updated_us);
+    document.add_text(record->document);
+  }
+  transaction.exec_prepared0("upsert_sagas", id.finish(), type.finish(), state.finish(), account.finish(),
+                             idempotency_key.finish(), request_hash.finish(), version.finish(), created.finish(),
+                             updated.finish(), document.finish());
 }
 
 } // namespace ledgerflow

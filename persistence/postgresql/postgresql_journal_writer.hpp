@@ -1,5 +1,5 @@
 // The PostgreSQL journal's write side: one connection, used only by append(). A batch is one
-// transaction of at most seven round trips whatever its size: the fence check (when the batch
+// transaction of at most eight round trips whatever its size: the fence check (when the batch
 // is fenced), then one prepared multi-row statement per table (rows passed as arrays and
 // unnested), then COMMIT, whose WAL flush is the batch's one fsync.
 //
@@ -40,10 +40,12 @@ private:
   void insert_records(pqxx::work& transaction, const std::vector<idempotency_record>& records);
   void upsert_snapshots(pqxx::work& transaction, const std::vector<account_snapshot>& snapshots);
   void insert_legs(pqxx::work& transaction, const std::vector<inflight_leg>& legs);
+  void upsert_sagas(pqxx::work& transaction);  // newest_sagas_, which point into the batch
 
   const std::string url_;
   std::unique_ptr<pqxx::connection> connection_;
   std::chrono::steady_clock::time_point last_used_{};
+  std::vector<const saga_record*> newest_sagas_;  // scratch, reused between batches
 };
 
 // An idle writer connection is probed before its next transaction after this long.

@@ -6,6 +6,7 @@
 #include "persistence/postgresql/postgresql_connection.hpp"
 #include "persistence/postgresql/postgresql_errors.hpp"
 #include "persistence/postgresql/postgresql_rows.hpp"
+#include "persistence/saga_log_sql.hpp"
 
 namespace ledgerflow {
 
@@ -22,6 +23,14 @@ void prepare_reads(pqxx::connection& connection) {
   connection.prepare("find_idempotency",
                      "SELECT key, request_hash, response, created_us FROM idempotency WHERE key = $1");
   connection.prepare("inflight_legs", std::string("SELECT ") + postgresql_leg_columns + " FROM inflight_legs");
+  connection.prepare("find_saga", std::string("SELECT ") + saga_columns + " FROM sagas WHERE id = $1");
+  // One statement per filter shape, so each can use its index (see saga_filter_shape).
+  for (size_t shape = 0; shape < saga_filter_shapes; ++shape)
+    connection.prepare(postgresql_list_sagas_statement(shape), saga_list_sql(shape, '$'));
+  // The partial index sagas_unfinished answers this: its WHERE is this condition.
+  connection.prepare("unfinished_sagas",
+                     std::string("SELECT ") + saga_columns + " FROM sagas WHERE " + saga_unfinished_condition);
+  connection.prepare("saga_counts", "SELECT type, state, count(*) FROM sagas GROUP BY type, state ORDER BY type, state");
   // Each distinct account by one index probe (a skip scan), not by reading every entry.
   connection.prepare("accounts",
                      "WITH RECURSIVE found (account) AS ("
@@ -33,6 +42,10 @@ void prepare_reads(pqxx::connection& connection) {
 }
 
 } // namespace
+
+std::string postgresql_list_sagas_statement(size_t shape) {
+  return "list_sagas_" + std::to_string(shape);
+}
 
 postgresql_reader_pool::postgresql_reader_pool(std::string url, postgresql_options options)
   : url_(std::move(url)), options_(options) {

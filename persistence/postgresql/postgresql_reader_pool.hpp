@@ -16,6 +16,9 @@
 
 namespace ledgerflow {
 
+// The name of the prepared list_sagas statement of a filter shape (saga_filter_shape).
+std::string postgresql_list_sagas_statement(size_t shape);
+
 class postgresql_reader_pool {
 public:
   postgresql_reader_pool(std::string url, postgresql_options options);

@@ -67,6 +67,21 @@ idempotency_record postgresql_record_from_row(const pqxx::row& row) {
                             row[3].as<int64_t>()};
 }
 
+saga_record postgresql_saga_from_row(const pqxx::row& row) {
+  saga_record record;
+  record.id = row[0].as<std::string>();
+  record.type = row[1].as<std::string>();
+  record.state = row[2].as<std::string>();
+  record.account = row[3].as<std::string>();
+  record.idempotency_key = row[4].as<std::string>();
+  record.request_hash = row[5].as<std::string>();
+  record.version = seq_of(row[6]);
+  record.created_us = row[7].as<int64_t>();
+  record.updated_us = row[8].as<int64_t>();
+  record.document = row[9].as<std::string>();
+  return record;
+}
+
 account_snapshot postgresql_snapshot_from_row(const pqxx::row& row) {
   auto snapshot = decode_snapshot(row[0].c_str());
   if (!snapshot)

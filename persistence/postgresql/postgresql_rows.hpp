@@ -20,6 +20,8 @@ journal_entry postgresql_entry_from_row(const pqxx::row& row);
 inflight_leg postgresql_leg_from_row(const pqxx::row& row);
 // A row of (key, request_hash, response, created_us).
 idempotency_record postgresql_record_from_row(const pqxx::row& row);
+// A row of saga_columns (persistence/saga_log_sql.hpp).
+saga_record postgresql_saga_from_row(const pqxx::row& row);
 // A row of (body): the snapshot's text (protocols/snapshot_codec.hpp).
 account_snapshot postgresql_snapshot_from_row(const pqxx::row& row);
 

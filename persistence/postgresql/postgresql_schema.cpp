@@ -111,6 +111,27 @@ BEGIN
   END IF;
 END $$;
 )sql",
+    // 2: the saga log, one row per saga (its newest record, replaced by a higher version). The
+    // indexes serve list_sagas (each filter, newest first) and, partial, unfinished_sagas: its
+    // WHERE is saga_log_sql.hpp's saga_unfinished_condition, word for word.
+    R"sql(
+CREATE TABLE sagas (
+  id text COLLATE "C" PRIMARY KEY,
+  type text COLLATE "C" NOT NULL,
+  state text COLLATE "C" NOT NULL,
+  account text COLLATE "C" NOT NULL,
+  idempotency_key text NOT NULL,
+  request_hash text NOT NULL,
+  version bigint NOT NULL CHECK (version >= 0),
+  created_us bigint NOT NULL,
+  updated_us bigint NOT NULL,
+  document text NOT NULL
+);
+CREATE INDEX sagas_by_created ON sagas (created_us DESC, id);
+CREATE INDEX sagas_by_state ON sagas (state, created_us DESC, id);
+CREATE INDEX sagas_by_account ON sagas (account, created_us DESC, id);
+CREATE INDEX sagas_unfinished ON sagas (id) WHERE state NOT IN ('completed', 'compensated', 'failed');
+)sql",
   };
   return all;
 }

@@ -132,6 +132,23 @@ std::vector<inflight_leg> sqlite_journal::inflight_legs() {
   return readers_->acquire()->inflight_legs();
 }
 
+// The saga log has no tail: the append writes its rows in place, indexes and all.
+std::optional<saga_record> sqlite_journal::find_saga(const std::string& id) {
+  return readers_->acquire()->sagas().find(id);
+}
+
+std::vector<saga_record> sqlite_journal::list_sagas(const saga_filter& filter) {
+  return readers_->acquire()->sagas().list(filter);
+}
+
+std::vector<saga_record> sqlite_journal::unfinished_sagas() {
+  return readers_->acquire()->sagas().unfinished();
+}
+
+std::vector<saga_count> sqlite_journal::saga_counts() {
+  return readers_->acquire()->sagas().counts();
+}
+
 std::vector<std::string> sqlite_journal::accounts() {
   auto unmerged = tail_.accounts();
   auto reader = readers_->acquire();

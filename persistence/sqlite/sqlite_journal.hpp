@@ -39,6 +39,10 @@ public:
   std::optional<account_snapshot> latest_snapshot(const std::string& account) override;
   std::optional<idempotency_record> find_idempotency(const std::string& key) override;
   std::vector<inflight_leg> inflight_legs() override;
+  std::optional<saga_record> find_saga(const std::string& id) override;
+  std::vector<saga_record> list_sagas(const saga_filter& filter) override;
+  std::vector<saga_record> unfinished_sagas() override;
+  std::vector<saga_count> saga_counts() override;
   std::vector<std::string> accounts() override;
   // Reads in pages and calls `visit` with no connection held, so `visit` may read the
   // journal too. Each account's entries are a dense prefix of its sequence.

@@ -125,7 +125,8 @@ sqlite_journal_reader::sqlite_journal_reader(const std::string& path, const sqli
     entry_at_(connection_.get(), std::string("SELECT ") + entry_columns + " FROM entries AS e WHERE e.pos = ?1"),
     idempotency_at_(connection_.get(),
                     std::string("SELECT ") + idempotency_columns + " FROM idempotency AS d WHERE d.pos = ?1"),
-    probe_(connection_.get(), "PRAGMA user_version") {}
+    probe_(connection_.get(), "PRAGMA user_version"),
+    sagas_(connection_.get()) {}
 
 std::vector<journal_entry> sqlite_journal_reader::read_entries(const std::string& account, uint64_t after_seq,
                                                                size_t limit, int64_t visible_up_to) {

@@ -16,6 +16,7 @@
 #include "persistence/journal.hpp"
 #include "persistence/sqlite/sqlite_handle.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"
+#include "persistence/sqlite/sqlite_saga_log.hpp"
 
 namespace ledgerflow {
 
@@ -43,6 +44,8 @@ public:
   idempotency_record idempotency_at(int64_t pos);
   // Throws journal_error unless the file can be read.
   void probe();
+  // The saga log's queries, on this reader's connection.
+  sqlite_saga_reader& sagas() { return sagas_; }
 
 private:
   // Runs a query taking (account, seq, limit, visible_up_to) as ?1..?4 into entries.
@@ -60,6 +63,7 @@ private:
   sqlite_statement entry_at_;
   sqlite_statement idempotency_at_;
   sqlite_statement probe_;
+  sqlite_saga_reader sagas_;
 };
 
 } // namespace ledgerflow

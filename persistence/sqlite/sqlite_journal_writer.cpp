@@ -133,7 +133,8 @@ sqlite_journal_writer::sqlite_journal_writer(const std::string& path, const sqli
                 "INSERT INTO inflight_legs (transfer_id, from_account, from_bucket, from_seq, to_account,"
                 " to_bucket, asset_code, amount, idempotency_key, request_hash, ts_us)"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
-    delete_leg_(connection_.get(), "DELETE FROM inflight_legs WHERE transfer_id = ?1") {
+    delete_leg_(connection_.get(), "DELETE FROM inflight_legs WHERE transfer_id = ?1"),
+    sagas_(connection_.get()) {
   load_tail();
   // Room for the rows of a first merge (up to a million), untouched (so not resident) until used.
   auto first_merge_rows = std::min<size_t>(index_merge_rows_, 1'000'000);
@@ -236,6 +237,7 @@ void sqlite_journal_writer::write(const append_batch& batch) {
   rows_.keys.clear();
   check_entries(batch.entries);
   check_keys(batch.idempotency_records);
+  sagas_.check(batch.saga_records);
   insert_entries(batch.entries);
   insert_records(batch.idempotency_records);
   for (const auto& snapshot : batch.snapshots)
@@ -247,6 +249,7 @@ void sqlite_journal_writer::write(const append_batch& batch) {
     delete_leg_.bind(1, transfer_id);
     delete_leg_.run();
   }
+  sagas_.write();
 }
 
 // The heads and the tail describe the log this writer wrote. Had another process appended,

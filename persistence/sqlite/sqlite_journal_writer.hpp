@@ -26,6 +26,7 @@
 #include "persistence/sqlite/sqlite_handle.hpp"
 #include "persistence/sqlite/sqlite_index_merger.hpp"
 #include "persistence/sqlite/sqlite_journal_tail.hpp"
+#include "persistence/sqlite/sqlite_saga_log.hpp"
 #include "persistence/sqlite/sqlite_options.hpp"
 
 namespace ledgerflow {
@@ -101,6 +102,7 @@ private:
   sqlite_statement upsert_snapshot_;
   sqlite_statement insert_leg_;
   sqlite_statement delete_leg_;
+  sqlite_saga_writer sagas_;
   // The highest pos this writer knows in each log table; the file must agree at each batch.
   sqlite_log_positions log_ends_known_;
   // How far the indexes reach: the tail holds exactly the rows after this, up to the ends.

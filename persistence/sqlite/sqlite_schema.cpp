@@ -19,7 +19,7 @@ namespace {
 // A snapshot row is replaced by a newer one: older ones can be rebuilt from the entries.
 // Step 1 had no secondary indexes (every read by primary key); step 2 keeps entries and
 // idempotency records in arrival order and indexes them apart, by a deferred merge.
-constexpr std::array<const char*, 3> migration_steps{{
+constexpr std::array<const char*, 4> migration_steps{{
   R"sql(
 CREATE TABLE entries (
   account TEXT NOT NULL,
@@ -138,6 +138,28 @@ DROP TABLE entry_index;
 DROP TABLE idempotency_index;
 DELETE FROM journal_meta WHERE name IN ('entry_index_merged_pos', 'idempotency_index_merged_pos');
 INSERT INTO journal_meta (name, value) VALUES ('log_id', random());
+)sql",
+  // Step 4: the saga log, one row per saga (its newest record, replaced by a higher version).
+  // A rowid table: the documents are kilobytes, which a WITHOUT ROWID B-tree handles badly.
+  // The indexes serve list_sagas (each filter, newest first) and, partial, unfinished_sagas:
+  // its WHERE is saga_log_sql.hpp's saga_unfinished_condition, word for word.
+  R"sql(
+CREATE TABLE sagas (
+  id TEXT NOT NULL PRIMARY KEY,
+  type TEXT NOT NULL,
+  state TEXT NOT NULL,
+  account TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_us INTEGER NOT NULL,
+  updated_us INTEGER NOT NULL,
+  document TEXT NOT NULL
+) STRICT;
+CREATE INDEX sagas_by_created ON sagas (created_us DESC, id);
+CREATE INDEX sagas_by_state ON sagas (state, created_us DESC, id);
+CREATE INDEX sagas_by_account ON sagas (account, created_us DESC, id);
+CREATE INDEX sagas_unfinished ON sagas (id) WHERE state NOT IN ('completed', 'compensated', 'failed');
 )sql",
 }};
 

@@ -20,6 +20,7 @@
 
 #include "persistence/journal.hpp"
 #include "tests/persistence/journal_samples.hpp"
+#include "tests/persistence/saga_log_conformance.hpp"
 #include "tests/support/failure_log.hpp"
 
 namespace ledgerflow::conformance {
@@ -236,7 +237,7 @@ TEST_CASE_TEMPLATE_DEFINE("the snapshot with the highest seq wins", store_type, 
 
   account_snapshot empty_book;  // no balances, no holds
   empty_book.account = "user:bob";
-  ledger->append(append_batch{{}, {}, {empty_book}, {}, {}});
+  ledger->append(append_batch{{}, {}, {empty_book}, {}, {}, {}});
   REQUIRE(ledger->latest_snapshot("user:bob"));
   CHECK(*ledger->latest_snapshot("user:bob") == empty_book);
 }
@@ -445,4 +446,5 @@ TEST_CASE_TEMPLATE_DEFINE("reads during appends from another thread see whole ba
   TEST_CASE_TEMPLATE_INVOKE(journal_scan_order, store_type);                  \
   TEST_CASE_TEMPLATE_INVOKE(journal_wide_amounts, store_type);                \
   TEST_CASE_TEMPLATE_INVOKE(journal_reopen, store_type);                      \
-  TEST_CASE_TEMPLATE_INVOKE(journal_concurrent_reads, store_type)
+  TEST_CASE_TEMPLATE_INVOKE(journal_concurrent_reads, store_type);          \
+  LEDGERFLOW_SAGA_LOG_CONFORMANCE(store_type)

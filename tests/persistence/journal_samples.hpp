@@ -79,4 +79,23 @@ inline inflight_leg leg(const std::string& transfer_id) {
   return l;
 }
 
+// A saga's record at `version`: every field set, the document naming the version, so a test
+// can tell which version a store kept. Quotes and a backslash check the text is kept as is.
+inline saga_record saga(const std::string& id, uint64_t version, const std::string& state = "running",
+                        const std::string& type = "deposit_to_invest", const std::string& account = "user:alice",
+                        int64_t created_us = 1'700'000'000'000'000) {
+  saga_record r;
+  r.id = id;
+  r.type = type;
+  r.state = state;
+  r.account = account;
+  r.idempotency_key = "key-" + id;
+  r.request_hash = "cd34" + id;
+  r.version = version;
+  r.created_us = created_us;
+  r.updated_us = created_us + static_cast<int64_t>(version) * 1'000;
+  r.document = "{\"id\":\"" + id + "\",\"version\":" + std::to_string(version) + ",\"note\":\"a \\\\ b\"}";
+  return r;
+}
+
 } // namespace ledgerflow::samples

@@ -22,6 +22,11 @@ public:
       legs_[leg.transfer_id] = leg;
     for (const auto& id : batch.closed_transfer_ids)
       legs_.erase(id);
+    for (const auto& record : batch.saga_records) {
+      auto [stored, added] = sagas_.try_emplace(record.id, record);
+      if (!added && record.version > stored->second.version)
+        stored->second = record;
+    }
   }
   std::vector<journal_entry> read_entries(const std::string& account, uint64_t after_seq, size_t limit) override {
     std::vector<journal_entry> out;
@@ -52,6 +57,41 @@ public:
       out.push_back(leg);
     return out;
   }
+  std::optional<saga_record> find_saga(const std::string& id) override {
+    auto found = sagas_.find(id);
+    if (found == sagas_.end())
+      return std::nullopt;
+    return found->second;
+  }
+  std::vector<saga_record> list_sagas(const saga_filter& filter) override {
+    std::vector<saga_record> out;
+    for (const auto& [id, record] : sagas_)
+      if ((filter.state.empty() || record.state == filter.state) && (filter.type.empty() || record.type == filter.type)
+          && (filter.account.empty() || record.account == filter.account))
+        out.push_back(record);
+    std::sort(out.begin(), out.end(), [](const saga_record& a, const saga_record& b) {
+      return a.created_us != b.created_us ? a.created_us > b.created_us : a.id < b.id;
+    });
+    if (out.size() > filter.limit)
+      out.resize(filter.limit);
+    return out;
+  }
+  std::vector<saga_record> unfinished_sagas() override {
+    std::vector<saga_record> out;
+    for (const auto& [id, record] : sagas_)
+      if (!is_terminal_saga_state(record.state))
+        out.push_back(record);
+    return out;
+  }
+  std::vector<saga_count> saga_counts() override {
+    std::map<std::pair<std::string, std::string>, uint64_t> counted;
+    for (const auto& [id, record] : sagas_)
+      ++counted[{record.type, record.state}];
+    std::vector<saga_count> out;
+    for (const auto& [key, count] : counted)
+      out.push_back({key.first, key.second, count});
+    return out;
+  }
   std::vector<std::string> accounts() override {
     std::vector<std::string> out;
     for (const auto& [account, list] : entries_)
@@ -72,6 +112,7 @@ private:
   std::map<std::string, idempotency_record> records_;
   std::map<std::string, account_snapshot> snapshots_;
   std::map<std::string, inflight_leg> legs_;
+  std::map<std::string, saga_record> sagas_;
 };
 
 } // namespace ledgerflow::testing

@@ -43,6 +43,10 @@ public:
     return inner_->find_idempotency(key);
   }
   std::vector<inflight_leg> inflight_legs() override { return inner_->inflight_legs(); }
+  std::optional<saga_record> find_saga(const std::string& id) override { return inner_->find_saga(id); }
+  std::vector<saga_record> list_sagas(const saga_filter& filter) override { return inner_->list_sagas(filter); }
+  std::vector<saga_record> unfinished_sagas() override { return inner_->unfinished_sagas(); }
+  std::vector<saga_count> saga_counts() override { return inner_->saga_counts(); }
   std::vector<std::string> accounts() override { return inner_->accounts(); }
   void scan_entries(const std::function<bool(const journal_entry&)>& visit) override { inner_->scan_entries(visit); }
   bool healthy() override { return inner_->healthy(); }
