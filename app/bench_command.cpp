@@ -2,6 +2,16 @@
 
 namespace ledgerflow {
 
+namespace {
+
+// --db postgresql://... (or the config's db) runs a benchmark on PostgreSQL; "" for SQLite.
+std::string postgresql_url(const app_config& config) {
+  bool postgresql = config.db.rfind("postgresql://", 0) == 0 || config.db.rfind("postgres://", 0) == 0;
+  return postgresql ? config.db : std::string();
+}
+
+} // namespace
+
 void add_bench_ledger_flags(CLI::App* command, bench_options& options) {
   command->add_option("--clients", options.clients, "concurrent client actors");
   command->add_option("--window", options.window, "transfers each client keeps in flight");
@@ -20,9 +30,7 @@ void add_bench_ledger_flags(CLI::App* command, bench_options& options) {
 int run_bench_ledger(const app_config& config, const bench_options& options) {
   auto tuned = options;
   tuned.caf_threads = config.caf_threads;
-  // --db postgresql://... (or the config's db): the ledger on PostgreSQL against the naive baseline.
-  if (config.db.rfind("postgresql://", 0) == 0 || config.db.rfind("postgres://", 0) == 0)
-    tuned.postgresql_url = config.db;
+  tuned.postgresql_url = postgresql_url(config);  // then against the naive baseline
   return run_ledger_bench(tuned, config.assets, config.ledger, config.sqlite);
 }
 
@@ -102,6 +110,26 @@ int run_bench_providers(const app_config& config, const provider_bench_options& 
   auto tuned = options;
   tuned.caf_threads = config.caf_threads;
   return run_provider_bench(tuned);
+}
+
+void add_bench_sagas_flags(CLI::App* command, saga_bench_options& options) {
+  command->add_option("--type", options.type, "the saga type")->check(CLI::IsMember({"deposit_to_invest", "invest_to_defi"}));
+  command->add_option("--sagas", options.sagas, "sagas to run")->check(CLI::Range(size_t{1}, size_t{100'000'000}));
+  command->add_option("--concurrency", options.concurrency, "sagas in flight")
+    ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  command->add_option("--accounts", options.accounts, "user accounts the sagas are spread over")
+    ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  command->add_option("--work-dir", options.work_dir, "where the benchmark's SQLite file goes");
+  command->add_option("--timeout", options.timeout_s, "seconds to wait for every saga")->check(CLI::Range(1.0, 86'400.0));
+  command->add_flag("!--workers", options.inline_calls,
+                    "run the sandbox attempts on worker actors instead of inside the supervisors");
+}
+
+int run_bench_sagas(const app_config& config, const saga_bench_options& options) {
+  auto tuned = options;
+  tuned.caf_threads = config.caf_threads;
+  tuned.db = postgresql_url(config);
+  return run_saga_bench(tuned, config.assets, config.ledger, config.sqlite, config.sagas);
 }
 
 } // namespace ledgerflow

@@ -8,6 +8,7 @@
 #include "bench/ledger_bench.hpp"
 #include "bench/provider_bench.hpp"
 #include "bench/push_bench.hpp"
+#include "bench/saga_bench.hpp"
 
 namespace ledgerflow {
 
@@ -24,5 +25,8 @@ int run_bench_push(const push_bench_options& options);
 
 void add_bench_providers_flags(CLI::App* command, provider_bench_options& options);
 int run_bench_providers(const app_config& config, const provider_bench_options& options);
+
+void add_bench_sagas_flags(CLI::App* command, saga_bench_options& options);
+int run_bench_sagas(const app_config& config, const saga_bench_options& options);
 
 } // namespace ledgerflow

@@ -102,6 +102,11 @@ int main(int argc, char** argv) {
   auto* bench_providers = bench_command->add_subcommand(
     "providers", "provider supervisor hot path: calls per second to a zero-latency sandbox, breaker decision ns");
   add_bench_providers_flags(bench_providers, bench_providers_options);
+  saga_bench_options bench_sagas_options;
+  auto* bench_sagas = bench_command->add_subcommand(
+    "sagas", "durable sagas per second through the engine with zero-latency sandboxes, p50/p99 duration");
+  add_storage_flags(bench_sagas, flags);
+  add_bench_sagas_flags(bench_sagas, bench_sagas_options);
 
   try {
     app.parse(argc, argv);
@@ -135,5 +140,7 @@ int main(int argc, char** argv) {
     return run_bench_push(bench_push_options);
   if (*bench_providers)
     return run_bench_providers(config, bench_providers_options);
+  if (*bench_sagas)
+    return run_bench_sagas(config, bench_sagas_options);
   return 1;
 }

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocols/json_text.hpp"
+
 #include "protocols/account_id.hpp"
 #include "protocols/bucket.hpp"
 #include "protocols/limits.hpp"
@@ -58,47 +60,6 @@ std::string request_hash(const transfer_request& request) {
   canonical += to_decimal_string(request.amount);
   return sha256_hex(canonical);
 }
-
-namespace {
-
-bool needs_json_escape(char c) {
-  return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
-}
-
-// Appends `text` as a JSON string. Ids and buckets are plain ASCII by validation, so the
-// common case copies the text whole; the escaping keeps the output valid whatever it holds.
-void append_json_string(std::string& out, const std::string& text) {
-  out += '"';
-  if (std::none_of(text.begin(), text.end(), needs_json_escape)) {
-    out += text;
-    out += '"';
-    return;
-  }
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", static_cast<unsigned>(c));
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
-// Appends an integer's decimal digits without a temporary string (a 16-digit timestamp would
-// not fit std::to_string's short-string buffer).
-template <class Integer>
-void append_integer(std::string& out, Integer value) {
-  char digits[24];
-  auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
-  out.append(digits, end);
-}
-
-} // namespace
 
 // Written by hand: it runs once per transfer on the hot path, where building an
 // nlohmann::json object first cost ~15% of the scheduler's time. A JSON array in a fixed

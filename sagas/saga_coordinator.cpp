@@ -137,6 +137,8 @@ void finish(coordinator* self, const std::string& terminal) {
     spdlog::warn("saga {} failed and needs an operator: {}", st.saga.id,
                  st.saga.error ? st.saga.error->message : std::string("(no error)"));
   persist(self, [self] {
+    if (self->state.runtime->on_terminal)
+      self->state.runtime->on_terminal(to_record(self->state.saga));
     self->send(self->state.engine, saga_ended_atom::value, self->state.saga.id);
     self->quit();
   });
@@ -252,14 +254,15 @@ void run_forward(coordinator* self) {
     }
     if (record.started_us == 0)
       record.started_us = now;
-    const bool poll = definition.read_only && record.attempts > 0;
     record.status = "running";
     record.attempts += 1;
     if (!definition.confirmation_wait || record.result.empty()) {
       saga.waiting_for.clear();
       set_state(self, "running");
     }
-    return launch_after_write(self, std::move(*plan), attempt_mode::forward, !poll);
+    // A read changes nothing anywhere, so running it again after a crash is harmless: only
+    // steps that change something have their record written before each attempt.
+    return launch_after_write(self, std::move(*plan), attempt_mode::forward, !definition.read_only);
   }
   finish(self, "completed");
 }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocols/json_text.hpp"
 #include "protocols/sha256.hpp"
 
 namespace ledgerflow {
@@ -14,23 +15,94 @@ namespace {
 
 const std::string empty_text;
 
-json error_json(const std::optional<saga_error>& error) {
-  if (!error)
-    return nullptr;
-  return json{{"code", error->code}, {"message", error->message}};
-}
+// Appends the members of a JSON object; the caller writes the braces.
+struct document_writer {
+  std::string& out;
+  bool first = true;
+
+  void key(std::string_view name) {
+    if (!first)
+      out += ',';
+    first = false;
+    append_json_string(out, name);
+    out += ':';
+  }
+  void text(std::string_view name, std::string_view value) {
+    key(name);
+    append_json_string(out, value);
+  }
+  template <class Integer>
+  void number(std::string_view name, Integer value) {
+    key(name);
+    append_integer(out, value);
+  }
+  void fields(const std::vector<std::pair<std::string, std::string>>& values) {
+    out += '{';
+    document_writer inner{out};
+    for (const auto& [name, value] : values)
+      inner.text(name, value);
+    out += '}';
+  }
+  void error(const std::optional<saga_error>& value) {
+    if (!value) {
+      out += "null";
+      return;
+    }
+    out += '{';
+    document_writer inner{out};
+    inner.text("code", value->code);
+    inner.text("message", value->message);
+    out += '}';
+  }
+  void step(const step_record& step) {
+    out += '{';
+    document_writer inner{out};
+    inner.text("name", step.name);
+    inner.text("status", step.status);
+    if (step.attempts > 0)
+      inner.number("attempts", step.attempts);
+    if (step.reached_provider) {
+      inner.key("reached_provider");
+      out += "true";
+    }
+    if (!step.provider.empty())
+      inner.text("provider", step.provider);
+    if (step.started_us != 0)
+      inner.number("started_us", step.started_us);
+    if (step.ended_us != 0)
+      inner.number("ended_us", step.ended_us);
+    if (!step.result.empty()) {
+      inner.key("result");
+      inner.fields(step.result);
+    }
+    if (step.error) {
+      inner.key("error");
+      inner.error(step.error);
+    }
+    if (step.compensation) {
+      const auto& compensation = *step.compensation;
+      inner.key("compensation");
+      out += '{';
+      document_writer comp{out};
+      comp.text("status", compensation.status);
+      comp.number("attempts", compensation.attempts);
+      comp.number("started_us", compensation.started_us);
+      if (compensation.ended_us != 0)
+        comp.number("ended_us", compensation.ended_us);
+      if (compensation.error) {
+        comp.key("error");
+        comp.error(compensation.error);
+      }
+      out += '}';
+    }
+    out += '}';
+  }
+};
 
 std::optional<saga_error> error_from(const json& value) {
   if (!value.is_object())
     return std::nullopt;
   return saga_error{value.value("code", ""), value.value("message", "")};
-}
-
-json fields_json(const provider_fields& fields) {
-  auto object = json::object();
-  for (const auto& [name, value] : fields)
-    object[name] = value;
-  return object;
 }
 
 provider_fields fields_from(const json& object) {
@@ -39,14 +111,6 @@ provider_fields fields_from(const json& object) {
     for (const auto& [name, value] : object.items())
       fields.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
   return fields;
-}
-
-json compensation_json(const std::optional<compensation_record>& compensation) {
-  if (!compensation)
-    return nullptr;
-  return json{{"status", compensation->status},         {"attempts", compensation->attempts},
-              {"started_us", compensation->started_us}, {"ended_us", compensation->ended_us},
-              {"error", error_json(compensation->error)}};
 }
 
 std::optional<compensation_record> compensation_from(const json& value) {
@@ -59,19 +123,6 @@ std::optional<compensation_record> compensation_from(const json& value) {
   compensation.ended_us = value.value("ended_us", int64_t{0});
   compensation.error = error_from(value.value("error", json()));
   return compensation;
-}
-
-json step_json(const step_record& step) {
-  return json{{"name", step.name},
-              {"status", step.status},
-              {"attempts", step.attempts},
-              {"reached_provider", step.reached_provider},
-              {"provider", step.provider},
-              {"started_us", step.started_us},
-              {"ended_us", step.ended_us},
-              {"result", fields_json(step.result)},
-              {"error", error_json(step.error)},
-              {"compensation", compensation_json(step.compensation)}};
 }
 
 step_record step_from(const json& value) {
@@ -128,31 +179,42 @@ std::string saga_request_hash(const std::string& type, const saga_params& params
   return sha256_hex(canonical);
 }
 
+// Written by hand, not through a nlohmann::json tree: a saga writes its record before every
+// step, so this runs several times per saga on the hot path. Step fields at their defaults
+// are left out (from_document reads them back as defaults), which keeps records short.
 std::string to_document(const saga_data& saga) {
-  auto steps = json::array();
-  for (const auto& step : saga.steps)
-    steps.push_back(step_json(step));
-  auto params = json::object();
-  for (const auto& [name, value] : saga.params)
-    params[name] = value;
+  std::string out;
+  out.reserve(1024);
+  document_writer doc{out};
+  out += '{';
+  doc.text("id", saga.id);
+  doc.text("type", saga.type);
+  doc.text("state", saga.state);
+  doc.text("account", saga.account);
+  doc.text("idempotency_key", saga.idempotency_key);
+  doc.text("request_hash", saga.request_hash);
+  doc.key("params");
+  doc.fields(saga.params);
   const bool running = saga.current < saga.steps.size();
-  return json{{"id", saga.id},
-              {"type", saga.type},
-              {"state", saga.state},
-              {"account", saga.account},
-              {"idempotency_key", saga.idempotency_key},
-              {"request_hash", saga.request_hash},
-              {"params", params},
-              {"step", running ? saga.steps[saga.current].name : ""},
-              {"current", saga.current},
-              {"direction", saga.backward ? "backward" : "forward"},
-              {"waiting_for", saga.waiting_for},
-              {"steps", steps},
-              {"error", error_json(saga.error)},
-              {"version", saga.version},
-              {"created_us", saga.created_us},
-              {"updated_us", saga.updated_us}}
-    .dump();
+  doc.text("step", running ? saga.steps[saga.current].name : std::string());
+  doc.number("current", saga.current);
+  doc.text("direction", saga.backward ? "backward" : "forward");
+  doc.text("waiting_for", saga.waiting_for);
+  doc.key("steps");
+  out += '[';
+  for (size_t index = 0; index < saga.steps.size(); ++index) {
+    if (index > 0)
+      out += ',';
+    doc.step(saga.steps[index]);
+  }
+  out += ']';
+  doc.key("error");
+  doc.error(saga.error);
+  doc.number("version", saga.version);
+  doc.number("created_us", saga.created_us);
+  doc.number("updated_us", saga.updated_us);
+  out += '}';
+  return out;
 }
 
 outcome<saga_data> from_document(const std::string& document) {

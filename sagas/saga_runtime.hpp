@@ -3,6 +3,7 @@
 // everything it points to outlives the coordinators.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,9 @@ struct saga_runtime {
   flow_context_ptr flows;
   std::shared_ptr<saga_metrics> metrics;
   std::map<std::string, saga_definition> definitions;
+  // Called (on a CAF thread) with each saga's record once its terminal state is durable; for
+  // benchmarks and tests. Set before the service starts.
+  std::function<void(const saga_record&)> on_terminal;
 
   const saga_definition* definition(const std::string& type) const {
     auto found = definitions.find(type);

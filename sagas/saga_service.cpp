@@ -87,6 +87,10 @@ saga_service::saga_service(caf::actor_system& system, ledger_service& ledger, pr
 
 saga_service::~saga_service() { stop(); }
 
+void saga_service::on_terminal(std::function<void(const saga_record&)> observer) {
+  runtime_->on_terminal = std::move(observer);
+}
+
 status saga_service::start() {
   std::vector<saga_record> unfinished;
   try {

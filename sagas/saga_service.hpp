@@ -24,6 +24,9 @@ public:
                std::shared_ptr<journal> store, saga_settings settings, std::shared_ptr<const clock> time);
   ~saga_service() override;
 
+  // See saga_runtime::on_terminal. Before start().
+  void on_terminal(std::function<void(const saga_record&)> observer);
+
   // Loads the counts for the metrics and resumes the unfinished sagas; ready() once it returns.
   status start();
   // Stops the engine and every coordinator (a running saga resumes at the next start). Call
@@ -41,7 +44,7 @@ private:
   caf::actor_system& system_;
   ledger_service& ledger_;
   std::shared_ptr<journal> store_;
-  saga_runtime_ptr runtime_;
+  std::shared_ptr<saga_runtime> runtime_;  // changed only before start()
   caf::actor engine_;
   caf::actor reader_;
   std::atomic<bool> ready_{false};
