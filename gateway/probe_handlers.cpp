@@ -22,6 +22,8 @@ void probe_handlers::metrics(route_context& context) const {
   response.body = metrics_.prometheus_text() + ledger_.metrics_text();
   if (providers_ != nullptr)
     response.body += providers_->metrics_text();
+  if (sagas_ != nullptr)
+    response.body += sagas_->metrics_text();
   context.respond(std::move(response));
 }
 

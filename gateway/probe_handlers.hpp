@@ -3,6 +3,7 @@
 
 #include "actors/ledger_api.hpp"
 #include "actors/providers/provider_api.hpp"
+#include "sagas/saga_api.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/route_context.hpp"
 
@@ -10,8 +11,9 @@ namespace ledgerflow {
 
 class probe_handlers {
 public:
-  probe_handlers(const ledger_api& ledger, const provider_api* providers, const gateway_metrics& metrics)
-    : ledger_(ledger), providers_(providers), metrics_(metrics) {}
+  probe_handlers(const ledger_api& ledger, const provider_api* providers, const saga_api* sagas,
+                 const gateway_metrics& metrics)
+    : ledger_(ledger), providers_(providers), sagas_(sagas), metrics_(metrics) {}
 
   // 200 {"status":"ok"} whenever the process can answer at all.
   void healthz(route_context& context) const;
@@ -24,6 +26,7 @@ public:
 private:
   const ledger_api& ledger_;
   const provider_api* providers_;  // may be null
+  const saga_api* sagas_;           // may be null
   const gateway_metrics& metrics_;
 };
 

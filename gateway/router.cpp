@@ -69,7 +69,7 @@ http_response unauthorized_response(const error& failure) {
 
 router::router(ledger_api& ledger, provider_api* providers, saga_api* sagas, token_keys keys,
                const gateway_metrics& metrics, unix_seconds_clock clock)
-  : accounts_(ledger), transfers_(ledger), holds_(ledger), probes_(ledger, providers, metrics), providers_(providers),
+  : accounts_(ledger), transfers_(ledger), holds_(ledger), probes_(ledger, providers, sagas, metrics), providers_(providers),
     sagas_(sagas), keys_(std::move(keys)), clock_(std::move(clock)) {
   using m = http_method;
   routes_ = {
