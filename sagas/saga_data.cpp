@@ -228,7 +228,9 @@ outcome<saga_data> from_document(const std::string& document) {
   saga.account = parsed.value("account", "");
   saga.idempotency_key = parsed.value("idempotency_key", "");
   saga.request_hash = parsed.value("request_hash", "");
-  for (const auto& [name, value] : parsed.value("params", json::object()).items())
+  // Bound to a name first: items() of the temporary that value() returns would outlive it.
+  const auto params = parsed.value("params", json::object());
+  for (const auto& [name, value] : params.items())
     saga.params.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
   for (const auto& step : parsed.value("steps", json::array()))
     saga.steps.push_back(step_from(step));
