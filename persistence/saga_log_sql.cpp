@@ -12,8 +12,8 @@ size_t saga_filter_shape(const saga_filter& filter) {
   return (filter.state.empty() ? 0 : 1) | (filter.type.empty() ? 0 : 2) | (filter.account.empty() ? 0 : 4);
 }
 
-std::string saga_list_sql(size_t shape, char marker) {
-  std::string sql = std::string("SELECT ") + saga_columns + " FROM sagas";
+std::string saga_list_sql(size_t shape, char marker, const char* table_suffix) {
+  std::string sql = std::string("SELECT ") + saga_columns + " FROM sagas" + table_suffix;
   int parameter = 0;
   auto add_condition = [&](const char* column) {
     sql += parameter == 0 ? " WHERE " : " AND ";

@@ -17,8 +17,11 @@ inline constexpr const char* saga_columns =
 inline constexpr size_t saga_column_count = 10;
 
 // The SQL twin of !is_terminal_saga_state. Both stores' partial index sagas_unfinished is
-// declared WHERE exactly this, so unfinished_sagas reads only the sagas that still run.
-inline constexpr const char* saga_unfinished_condition = "state NOT IN ('completed', 'compensated', 'failed')";
+// declared WHERE exactly this, so unfinished_sagas reads only the sagas that still run. Not
+// "NOT IN (...)": SQLite evaluates a list of three through a temporary B-tree, built and freed
+// for every row an upsert writes (measured: 0.5 ms a row with the writer's big page cache).
+inline constexpr const char* saga_unfinished_condition =
+  "state <> 'completed' AND state <> 'compensated' AND state <> 'failed'";
 
 // Which of a filter's fields are set, as a number below saga_filter_shapes (state 1, type 2,
 // account 4). Each shape has a statement of its own, so each can use an index: one statement
@@ -28,8 +31,9 @@ size_t saga_filter_shape(const saga_filter& filter);
 
 // "SELECT <saga_columns> FROM sagas [WHERE ...] ORDER BY created_us DESC, id LIMIT <p>". The
 // parameters are numbered from 1 in the order state, type, account (those the shape has), the
-// limit last; `marker` is the store's ('?' for SQLite, '$' for PostgreSQL).
-std::string saga_list_sql(size_t shape, char marker);
+// limit last; `marker` is the store's ('?' for SQLite, '$' for PostgreSQL). `table_suffix`
+// follows "FROM sagas" (an SQLite INDEXED BY clause).
+std::string saga_list_sql(size_t shape, char marker, const char* table_suffix = "");
 
 // The batch's records, one per saga id (the highest version; the first of equal ones),
 // sorted by id, as pointers into `records`. `newest` is scratch, reused between batches.

@@ -130,7 +130,7 @@ CREATE TABLE sagas (
 CREATE INDEX sagas_by_created ON sagas (created_us DESC, id);
 CREATE INDEX sagas_by_state ON sagas (state, created_us DESC, id);
 CREATE INDEX sagas_by_account ON sagas (account, created_us DESC, id);
-CREATE INDEX sagas_unfinished ON sagas (id) WHERE state NOT IN ('completed', 'compensated', 'failed');
+CREATE INDEX sagas_unfinished ON sagas (id) WHERE state <> 'completed' AND state <> 'compensated' AND state <> 'failed';
 )sql",
   };
   return all;
