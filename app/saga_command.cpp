@@ -86,7 +86,8 @@ std::string bearer_token(const app_config& config, const saga_options& options) 
 
 // 2xx: the documents, one per line. Otherwise the error's code and message on stderr.
 int print_reply(const saga_options& options, const http_call_reply& reply) {
-  auto json = nlohmann::json::parse(reply.body, nullptr, false);
+  // ordered: the documents keep the server's field order.
+  auto json = nlohmann::ordered_json::parse(reply.body, nullptr, false);
   if (reply.status < 200 || reply.status >= 300) {
     std::string code = "http_" + std::to_string(reply.status);
     std::string message = reply.body.substr(0, 512);
@@ -103,9 +104,9 @@ int print_reply(const saga_options& options, const http_call_reply& reply) {
   }
   if (options.operation == "list" && json.is_object() && json.contains("sagas") && json["sagas"].is_array()) {
     for (const auto& saga : json["sagas"])
-      std::cout << saga.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      std::cout << saga.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   } else {
-    std::cout << json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   }
   return saga_exit::done;
 }
