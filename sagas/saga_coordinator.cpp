@@ -283,6 +283,11 @@ void run_backward(coordinator* self) {
   for (;;) {
     auto& record = current_record(self);
     const auto& definition = current_definition(self);
+    // Still "running" here (no attempt is out): its attempt was cut short by a crash, after
+    // the record said it would run. It may have happened, so it is resolved like any other
+    // uncertain step instead of being passed over with its effect left in place.
+    if (record.status == "running")
+      record.status = "uncertain";
     if (!needs_compensation(record, definition)) {
       if (saga.current == 0)
         return finish(self, "compensated");
