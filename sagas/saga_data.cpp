@@ -9,7 +9,9 @@
 
 namespace ledgerflow {
 
-using json = nlohmann::json;
+// Ordered: a record read back keeps its params and step results in the order they were
+// written (nlohmann::json sorts object keys, so a recovered saga showed them reordered).
+using json = nlohmann::ordered_json;
 
 namespace {
 
