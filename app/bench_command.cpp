@@ -121,13 +121,14 @@ void add_bench_sagas_flags(CLI::App* command, saga_bench_options& options) {
     ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   command->add_option("--work-dir", options.work_dir, "where the benchmark's SQLite file goes");
   command->add_option("--timeout", options.timeout_s, "seconds to wait for every saga")->check(CLI::Range(1.0, 86'400.0));
+  command->add_option("--threads", options.caf_threads, "CAF scheduler threads")
+    ->check(CLI::Range(size_t{1}, size_t{64}));
   command->add_flag("!--workers", options.inline_calls,
                     "run the sandbox attempts on worker actors instead of inside the supervisors");
 }
 
 int run_bench_sagas(const app_config& config, const saga_bench_options& options) {
   auto tuned = options;
-  tuned.caf_threads = config.caf_threads;
   tuned.db = postgresql_url(config);
   return run_saga_bench(tuned, config.assets, config.ledger, config.sqlite, config.sagas);
 }

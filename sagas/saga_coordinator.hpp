@@ -15,8 +15,9 @@
 namespace ledgerflow {
 
 // Spawns a coordinator that tells `engine` (saga_ended_atom, id) when the saga is terminal
-// (the engine links to it, so stopping the engine stops every coordinator). A new saga (version 0) is written first and `started` answered once durable;
-// a recovered one resumes where its record stands.
+// (the engine monitors it, and stops every coordinator when it stops). A new saga (version 0)
+// is written first and `started` answered once durable; a recovered one resumes where its
+// record stands.
 caf::actor spawn_saga_coordinator(caf::actor_system& system, const caf::actor& engine, saga_runtime_ptr runtime,
                                   saga_data saga, saga_reply started);
 

@@ -33,7 +33,9 @@ caf::actor spawn_coordinator(engine* self, saga_data saga, saga_reply started) {
   auto hash = saga.request_hash;
   auto coordinator = spawn_saga_coordinator(self->system(), caf::actor_cast<caf::actor>(self), self->state.runtime,
                                             std::move(saga), std::move(started));
-  self->link_to(coordinator);
+  // Monitored, not linked: a link costs the engine a scan of all its links when a saga
+  // ends (thousands run at once); the engine stops the coordinators itself when it stops.
+  self->monitor(coordinator);
   self->state.ids.emplace(coordinator.address(), id);
   self->state.running.emplace(std::move(id), running_saga{coordinator, std::move(hash)});
   return coordinator;
@@ -117,13 +119,13 @@ void recover(engine* self, std::vector<saga_record>& records) {
 caf::behavior saga_engine(engine* self, saga_runtime_ptr runtime, std::shared_ptr<journal> store) {
   self->state.runtime = std::move(runtime);
   self->state.store = std::move(store);
-  // A coordinator that ends tells the engine first; one that crashes must not take the
-  // engine and every other saga with it (its saga resumes on the next start).
-  self->set_exit_handler([self](caf::exit_msg& message) {
+  // A coordinator that crashes must not take the engine and every other saga with it (its
+  // saga resumes on the next start); one that ends has told the engine already.
+  self->set_down_handler([self](caf::down_msg& message) {
     auto& st = self->state;
     auto found = st.ids.find(message.source);
     if (found == st.ids.end())
-      return self->quit(message.reason);
+      return;
     if (message.reason)
       spdlog::error("the coordinator of saga {} stopped: {}", found->second, caf::to_string(message.reason));
     if (auto running = st.running.find(found->second);
@@ -131,12 +133,18 @@ caf::behavior saga_engine(engine* self, saga_runtime_ptr runtime, std::shared_pt
       st.running.erase(running);
     st.ids.erase(found);
   });
+  // Stopping the engine stops every coordinator (a saga resumes at the next start).
+  self->set_exit_handler([self](caf::exit_msg& message) {
+    for (auto& [id, running] : self->state.running)
+      self->send_exit(running.coordinator, message.reason);
+    self->quit(message.reason);
+  });
   return {
     [self](saga_start_atom, saga_data& saga, saga_reply& reply) { start(self, saga, reply); },
     [self](saga_steer_atom, const std::string& id, saga_action action, saga_reply& reply) {
       steer(self, id, action, reply);
     },
-    [self](saga_ended_atom, const std::string& id) { self->state.running.erase(id); },  // ids: at its exit
+    [self](saga_ended_atom, const std::string& id) { self->state.running.erase(id); },  // ids: at its down
     [self](saga_recover_atom, std::vector<saga_record>& records) { recover(self, records); },
   };
 }

@@ -112,7 +112,7 @@ void saga_service::stop() {
     return;
   stopped_ = true;
   ready_ = false;
-  // Waits for the engine; its coordinators, linked to it, follow at their next message.
+  // Waits for the engine; it sends every coordinator an exit, handled at its next message.
   caf::scoped_actor self{system_};
   self->monitor(engine_);
   self->monitor(reader_);
