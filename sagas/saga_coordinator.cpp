@@ -580,6 +580,14 @@ void steer(coordinator* self, saga_action action, saga_reply reply) {
     case saga_action::abort: {
       if (terminal || saga.backward)
         return reply(conflict(saga, "abort"));
+      // A step that nothing undoes (settle) in flight, or maybe done before a crash: once it
+      // lands the saga is done, and compensating the steps before it would undo what it
+      // has just delivered.
+      const auto& current = current_definition(self);
+      const bool maybe_done = st.busy || st.launching || current_record(self).reached_provider;
+      if (maybe_done && !current.compensation && !current.read_only)
+        return reply(make_error(error_code::conflict, "cannot abort a saga while its step "
+                                                        + current_record(self).name + ", which nothing undoes, runs"));
       st.timer_epoch += 1;
       auto& record = current_record(self);
       if (!st.busy && !st.launching && record.status == "running")
@@ -629,7 +637,14 @@ caf::behavior saga_coordinator(coordinator* self, caf::actor engine, saga_runtim
   st.durable_version = st.saga.version;  // a recovered saga's record is on disk already
   if (st.saga.version == 0)
     st.runtime->metrics->moved(st.saga.type, "", st.saga.state);
-  // A recovered step that was running is simply run again: every operation is keyed.
+  // A recovered step that was running is simply run again: every operation is keyed. Its
+  // attempt may have gone out before the crash (the record is written before each attempt),
+  // so an abort before the rerun must resolve it, not take it for never tried.
+  if (st.saga.version > 0 && st.saga.current < st.saga.steps.size()) {
+    auto& record = current_record(self);
+    if (record.status == "running" && !current_definition(self).read_only)
+      record.reached_provider = true;
+  }
   self->send(self, saga_timer_atom::value, st.timer_epoch);
   return {
     [self](durable_atom, uint64_t token) { on_durable(self, token); },
