@@ -217,6 +217,13 @@ void launch_after_write(coordinator* self, step_action action, attempt_mode mode
   st.waiting_on_provider = false;
   if (!write)
     return launch(self);
+  if (!st.action.ledger.empty()) {
+    // Ledger operations need not wait for the record: it reaches the journal writer before
+    // any entry of theirs can (they are asked for only after it is sent, and the writer
+    // commits in arrival order), so it is durable no later than they are.
+    persist(self);
+    return launch(self);
+  }
   st.launching = true;
   persist(self, [self] { launch(self); });
 }
