@@ -16,13 +16,18 @@ terminal:
   - both ends happened (completed and compensated sagas), and a restart resumed unfinished
     sagas (a saga kept paused through every restart guarantees there is one).
 
-Usage: sagas_reliability_e2e.py LEDGERFLOW_BINARY
+Usage: sagas_reliability_e2e.py LEDGERFLOW_BINARY [--postgresql-test-server STATE_DIR]
+
+With --postgresql-test-server the server (and `check`) use a fresh database on the test server
+scripts/pg-test-server.sh started, instead of SQLite in the temp dir.
 """
+import argparse
 import http.client
 import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -310,10 +315,19 @@ def check_balances(server, token, sagas):
             expect(left == Decimal(DEFI_FUNDING) - supplied, f"{account}: investing/BTC {left}, supplied {supplied}")
 
 
+def fresh_postgresql_database(state_dir):
+    """The URL of a new, empty database on the test server (an earlier run's is dropped)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "pg-test-server.sh")
+    return subprocess.run([script, "createdb", state_dir, "sagas_reliability"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary")
+    parser.add_argument("--postgresql-test-server", metavar="STATE_DIR",
+                        help="use a fresh database on this test server (scripts/pg-test-server.sh)")
+    args = parser.parse_args()
     rng = random.Random(SEED)
     directory = tempfile.mkdtemp(prefix="ledgerflow-sagas-reliability-e2e-")
     fakes, server = {}, None
@@ -323,7 +337,12 @@ def main():
         config = os.path.join(directory, "sagas.toml")
         with open(config, "w") as f:
             f.write(config_toml(fakes))
-        server = Server(sys.argv[1], os.path.join(directory, "data"), extra_env={"LEDGERFLOW_CONFIG": config})
+        env = {"LEDGERFLOW_CONFIG": config}
+        if args.postgresql_test_server:
+            # LEDGERFLOW_DB is --db for every command: serve and check both use it.
+            env["LEDGERFLOW_DB"] = fresh_postgresql_database(args.postgresql_test_server)
+            print(f"database: {env['LEDGERFLOW_DB']}")
+        server = Server(args.binary, os.path.join(directory, "data"), extra_env=env)
         server.start()
         token = server.token()
         fund_defi_users(server, token)
