@@ -23,6 +23,7 @@ struct engine_state {
   std::shared_ptr<journal> store;
   std::unordered_map<std::string, running_saga> running;
   std::unordered_map<caf::actor_addr, std::string> ids;  // of the running coordinators
+  caf::error stopping;  // set once told to stop: the engine ends when its last coordinator has
   static inline const char* name = "saga_engine";
 };
 
@@ -126,18 +127,27 @@ caf::behavior saga_engine(engine* self, saga_runtime_ptr runtime, std::shared_pt
     auto found = st.ids.find(message.source);
     if (found == st.ids.end())
       return;
-    if (message.reason)
+    if (message.reason && !st.stopping)
       spdlog::error("the coordinator of saga {} stopped: {}", found->second, caf::to_string(message.reason));
     if (auto running = st.running.find(found->second);
         running != st.running.end() && running->second.coordinator.address() == message.source)
       st.running.erase(running);
     st.ids.erase(found);
+    if (st.stopping && st.ids.empty())
+      self->quit(st.stopping);
   });
-  // Stopping the engine stops every coordinator (a saga resumes at the next start).
+  // Stopping the engine stops every coordinator (a saga resumes at the next start), and the
+  // engine outlives them: whoever waits for it knows no coordinator touches the ledger or the
+  // providers any more.
   self->set_exit_handler([self](caf::exit_msg& message) {
-    for (auto& [id, running] : self->state.running)
-      self->send_exit(running.coordinator, message.reason);
-    self->quit(message.reason);
+    auto& st = self->state;
+    if (st.stopping)
+      return;
+    st.stopping = message.reason ? message.reason : caf::make_error(caf::exit_reason::user_shutdown);
+    for (auto& [id, running] : st.running)
+      self->send_exit(running.coordinator, st.stopping);
+    if (st.ids.empty())
+      self->quit(st.stopping);
   });
   return {
     [self](saga_start_atom, saga_data& saga, saga_reply& reply) { start(self, saga, reply); },

@@ -112,14 +112,17 @@ void saga_service::stop() {
     return;
   stopped_ = true;
   ready_ = false;
-  // Waits for the engine; it sends every coordinator an exit, handled at its next message.
+  // Waits for the engine, which waits for every coordinator.
   caf::scoped_actor self{system_};
   self->monitor(engine_);
   self->monitor(reader_);
   caf::anon_send_exit(engine_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(reader_, caf::exit_reason::user_shutdown);
+  // The engine ends after its coordinators; bounded, in case one is stuck in a long message.
   for (int stopped = 0; stopped < 2; ++stopped)
-    self->receive([](const caf::down_msg&) {});
+    self->receive([](const caf::down_msg&) {}, caf::after(std::chrono::seconds(10)) >> [] {
+      spdlog::warn("the saga engine did not stop within 10 s");
+    });
 }
 
 void saga_service::start(saga_start_request request, callback<saga_record> done) {
