@@ -115,6 +115,14 @@ public:
   virtual std::vector<saga_record> list_sagas(const saga_filter& filter) = 0;
   virtual std::vector<saga_record> unfinished_sagas() = 0;
   virtual std::vector<saga_count> saga_counts() = 0;
+  // Every saga id (for the engine's filter of used start keys, once at start). The default
+  // reads whole records; the stores read the ids alone.
+  virtual void scan_saga_ids(const std::function<void(const std::string&)>& visit) {
+    saga_filter everything;
+    everything.limit = static_cast<size_t>(-1);
+    for (const auto& record : list_sagas(everything))
+      visit(record.id);
+  }
 
   // Every account that has entries, in id order (for check and tooling).
   virtual std::vector<std::string> accounts() = 0;

@@ -21,6 +21,7 @@ struct running_saga {
 struct engine_state {
   saga_runtime_ptr runtime;
   std::shared_ptr<journal> store;
+  std::shared_ptr<key_filter> started_ids;
   std::unordered_map<std::string, running_saga> running;
   std::unordered_map<caf::actor_addr, std::string> ids;  // of the running coordinators
   caf::error stopping;  // set once told to stop: the engine ends when its last coordinator has
@@ -63,17 +64,20 @@ void start(engine* self, saga_data& saga, saga_reply& reply) {
       return reply(mismatch(saga.idempotency_key));
     return self->send(found->second.coordinator, saga_view_atom::value, std::move(reply));
   }
-  std::optional<saga_record> existing;
-  try {
-    existing = stored(self, saga.id, reply);
-  } catch (const std::exception&) {
-    return;
+  if (st.started_ids->may_contain(saga.id)) {
+    std::optional<saga_record> existing;
+    try {
+      existing = stored(self, saga.id, reply);
+    } catch (const std::exception&) {
+      return;
+    }
+    if (existing) {
+      if (existing->request_hash != saga.request_hash)
+        return reply(mismatch(saga.idempotency_key));
+      return reply(std::move(*existing));
+    }
   }
-  if (existing) {
-    if (existing->request_hash != saga.request_hash)
-      return reply(mismatch(saga.idempotency_key));
-    return reply(std::move(*existing));
-  }
+  st.started_ids->insert(saga.id);
   spawn_coordinator(self, std::move(saga), std::move(reply));
 }
 
@@ -117,9 +121,11 @@ void recover(engine* self, std::vector<saga_record>& records) {
     spdlog::info("resumed {} unfinished saga(s) from the saga log", resumed);
 }
 
-caf::behavior saga_engine(engine* self, saga_runtime_ptr runtime, std::shared_ptr<journal> store) {
+caf::behavior saga_engine(engine* self, saga_runtime_ptr runtime, std::shared_ptr<journal> store,
+                          std::shared_ptr<key_filter> started_ids) {
   self->state.runtime = std::move(runtime);
   self->state.store = std::move(store);
+  self->state.started_ids = std::move(started_ids);
   // A coordinator that crashes must not take the engine and every other saga with it (its
   // saga resumes on the next start); one that ends has told the engine already.
   self->set_down_handler([self](caf::down_msg& message) {
@@ -161,8 +167,9 @@ caf::behavior saga_engine(engine* self, saga_runtime_ptr runtime, std::shared_pt
 
 } // namespace
 
-caf::actor spawn_saga_engine(caf::actor_system& system, saga_runtime_ptr runtime, std::shared_ptr<journal> store) {
-  return system.spawn(saga_engine, std::move(runtime), std::move(store));
+caf::actor spawn_saga_engine(caf::actor_system& system, saga_runtime_ptr runtime, std::shared_ptr<journal> store,
+                             std::shared_ptr<key_filter> started_ids) {
+  return system.spawn(saga_engine, std::move(runtime), std::move(store), std::move(started_ids));
 }
 
 } // namespace ledgerflow

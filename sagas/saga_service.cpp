@@ -93,13 +93,21 @@ void saga_service::on_terminal(std::function<void(const saga_record&)> observer)
 
 status saga_service::start() {
   std::vector<saga_record> unfinished;
+  std::shared_ptr<key_filter> started_ids;
   try {
-    runtime_->metrics->load_counts(store_->saga_counts());
+    auto counts = store_->saga_counts();
+    runtime_->metrics->load_counts(counts);
+    uint64_t stored = 0;
+    for (const auto& count : counts)
+      stored += count.count;
+    // Room for as many again, and at least a million (1.2 MiB), before false "maybe"s rise.
+    started_ids = std::make_shared<key_filter>(std::max<uint64_t>(2 * stored, 1'000'000));
+    store_->scan_saga_ids([&](const std::string& id) { started_ids->insert(id); });
     unfinished = store_->unfinished_sagas();
   } catch (const std::exception& failure) {
     return make_error(error_code::unavailable, std::string("cannot read the saga log: ") + failure.what());
   }
-  engine_ = spawn_saga_engine(system_, runtime_, store_);
+  engine_ = spawn_saga_engine(system_, runtime_, store_, std::move(started_ids));
   reader_ = system_.spawn<caf::detached>(saga_reader, store_);
   if (!unfinished.empty())
     caf::anon_send(engine_, saga_recover_atom::value, std::move(unfinished));

@@ -183,6 +183,14 @@ std::vector<saga_count> postgresql_journal::saga_counts() {
   });
 }
 
+void postgresql_journal::scan_saga_ids(const std::function<void(const std::string&)>& visit) {
+  readers_->run("saga_ids", [&](pqxx::nontransaction& read) {
+    for (const auto& row : read.exec_prepared("saga_ids"))
+      visit(row[0].as<std::string>());
+    return true;
+  });
+}
+
 std::vector<std::string> postgresql_journal::accounts() {
   return readers_->run("accounts", [&](pqxx::nontransaction& read) {
     std::vector<std::string> names;

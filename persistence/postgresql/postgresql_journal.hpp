@@ -40,6 +40,7 @@ public:
   std::vector<saga_record> list_sagas(const saga_filter& filter) override;
   std::vector<saga_record> unfinished_sagas() override;
   std::vector<saga_count> saga_counts() override;
+  void scan_saga_ids(const std::function<void(const std::string&)>& visit) override;
   std::vector<std::string> accounts() override;
   // Reads in pages (keyset: after the last (account, seq) seen) and calls `visit` with no
   // connection held, so `visit` may read the journal too.

@@ -31,6 +31,7 @@ void prepare_reads(pqxx::connection& connection) {
   connection.prepare("unfinished_sagas",
                      std::string("SELECT ") + saga_columns + " FROM sagas WHERE " + saga_unfinished_condition);
   connection.prepare("saga_counts", "SELECT type, state, count(*) FROM sagas GROUP BY type, state ORDER BY type, state");
+  connection.prepare("saga_ids", "SELECT id FROM sagas");
   // Each distinct account by one index probe (a skip scan), not by reading every entry.
   connection.prepare("accounts",
                      "WITH RECURSIVE found (account) AS ("

@@ -145,6 +145,10 @@ std::vector<saga_record> sqlite_journal::unfinished_sagas() {
   return readers_->acquire()->sagas().unfinished();
 }
 
+void sqlite_journal::scan_saga_ids(const std::function<void(const std::string&)>& visit) {
+  readers_->acquire()->sagas().ids(visit);
+}
+
 std::vector<saga_count> sqlite_journal::saga_counts() {
   return readers_->acquire()->sagas().counts();
 }

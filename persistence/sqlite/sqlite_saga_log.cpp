@@ -81,7 +81,8 @@ sqlite_saga_reader::sqlite_saga_reader(sqlite3* connection)
     // statement (at prepare) rather than scan every saga if it could not use it.
     unfinished_(connection, std::string("SELECT ") + saga_columns + " FROM sagas INDEXED BY sagas_unfinished WHERE "
                               + saga_unfinished_condition),
-    counts_(connection, "SELECT type, state, count(*) FROM sagas GROUP BY type, state ORDER BY type, state") {}
+    counts_(connection, "SELECT type, state, count(*) FROM sagas GROUP BY type, state ORDER BY type, state"),
+    ids_(connection, "SELECT id FROM sagas") {}
 
 std::optional<saga_record> sqlite_saga_reader::find(const std::string& id) {
   sqlite_statement_use use(find_);
@@ -115,6 +116,12 @@ std::vector<saga_count> sqlite_saga_reader::counts() {
     counts.push_back({std::string(use->column_text(0)), std::string(use->column_text(1)),
                       static_cast<uint64_t>(use->column_int64(2))});
   return counts;
+}
+
+void sqlite_saga_reader::ids(const std::function<void(const std::string&)>& visit) {
+  sqlite_statement_use use(ids_);
+  while (use->step())
+    visit(std::string(use->column_text(0)));
 }
 
 sqlite_statement& sqlite_saga_reader::list_statement(size_t shape) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,7 @@ public:
   std::vector<saga_record> list(const saga_filter& filter);
   std::vector<saga_record> unfinished();
   std::vector<saga_count> counts();
+  void ids(const std::function<void(const std::string&)>& visit);
 
 private:
   sqlite_statement& list_statement(size_t shape);
@@ -48,6 +50,7 @@ private:
   sqlite_statement find_;
   sqlite_statement unfinished_;
   sqlite_statement counts_;
+  sqlite_statement ids_;
   // Prepared at a shape's first use: most readers only ever see one or two shapes.
   std::array<std::unique_ptr<sqlite_statement>, saga_filter_shapes> list_;
 };

@@ -207,6 +207,24 @@ TEST_CASE_TEMPLATE_DEFINE("saga_counts counts the sagas of each type in each sta
                   {"invest_to_defi", "running", 1}});
 }
 
+TEST_CASE_TEMPLATE_DEFINE("scan_saga_ids visits every saga's id once", store_type, journal_saga_ids) {
+  using namespace ledgerflow;
+  store_type store;
+  auto ledger = store.open();
+  std::vector<std::string> ids;
+  ledger->scan_saga_ids([&](const std::string& id) { ids.push_back(id); });
+  CHECK(ids.empty());
+  ledger->append(conformance::saga_batch({
+    samples::saga("sg_1", 1, "running", "deposit_to_invest"),
+    samples::saga("sg_2", 1, "completed", "invest_to_defi"),
+    samples::saga("sg_1", 2, "completed", "deposit_to_invest"),
+  }));
+  ledger->append(conformance::saga_batch({samples::saga("sg_3", 1, "failed", "deposit_to_invest")}));
+  ledger->scan_saga_ids([&](const std::string& id) { ids.push_back(id); });
+  std::sort(ids.begin(), ids.end());
+  CHECK(ids == std::vector<std::string>{"sg_1", "sg_2", "sg_3"});
+}
+
 // Instantiates the saga log's cases for one store fixture type.
 #define LEDGERFLOW_SAGA_LOG_CONFORMANCE(store_type)                      \
   TEST_CASE_TEMPLATE_INVOKE(journal_saga_round_trip, store_type);        \
@@ -215,4 +233,5 @@ TEST_CASE_TEMPLATE_DEFINE("saga_counts counts the sagas of each type in each sta
   TEST_CASE_TEMPLATE_INVOKE(journal_saga_atomic, store_type);            \
   TEST_CASE_TEMPLATE_INVOKE(journal_saga_list, store_type);              \
   TEST_CASE_TEMPLATE_INVOKE(journal_saga_unfinished, store_type);        \
-  TEST_CASE_TEMPLATE_INVOKE(journal_saga_counts, store_type)
+  TEST_CASE_TEMPLATE_INVOKE(journal_saga_counts, store_type);            \
+  TEST_CASE_TEMPLATE_INVOKE(journal_saga_ids, store_type)
