@@ -93,22 +93,7 @@ saga_definition make_deposit_to_invest(flow_context_ptr context) {
     return action;
   };
 
-  step_definition hold{"hold"};
-  hold.action = [fiat](const saga_data& saga) -> step_plan {
-    step_action action;
-    action.ledger.push_back(make_hold(saga, "hold", "hold_id", banking(saga), fiat(saga, "net")));
-    if (auto fee = fiat(saga, "fee"); fee > 0)
-      action.ledger.push_back(make_hold(saga, "hold_fee", "fee_hold_id", banking(saga), fee));
-    return action;
-  };
-  hold.compensation = [](const saga_data& saga) -> step_plan {
-    step_action action;  // a hold that failed in part: only the holds that were placed
-    if (const auto& hold_id = saga.result("hold", "hold_id"); !hold_id.empty())
-      action.ledger.push_back(make_release(saga, "release", hold_id));
-    if (const auto& fee_hold = saga.result("hold", "fee_hold_id"); !fee_hold.empty())
-      action.ledger.push_back(make_release(saga, "release_fee", fee_hold));
-    return action;
-  };
+  auto hold = hold_funds_step(banking, fiat);
 
   step_definition quote{"quote"};
   quote.read_only = true;

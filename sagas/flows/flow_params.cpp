@@ -110,6 +110,27 @@ ledger_op make_post(const saga_data& saga, std::string_view key_suffix, std::str
   return op;
 }
 
+step_definition hold_funds_step(bucket_of_saga bucket, amount_of_saga amount) {
+  step_definition hold;
+  hold.name = "hold";
+  hold.action = [bucket, amount](const saga_data& saga) -> step_plan {
+    step_action action;
+    action.ledger.push_back(make_hold(saga, "hold", "hold_id", bucket(saga), amount(saga, "net")));
+    if (auto fee = amount(saga, "fee"); fee > 0)
+      action.ledger.push_back(make_hold(saga, "hold_fee", "fee_hold_id", bucket(saga), fee));
+    return action;
+  };
+  hold.compensation = [](const saga_data& saga) -> step_plan {
+    step_action action;  // a hold that failed in part: only the holds that were placed
+    if (const auto& hold_id = saga.result("hold", "hold_id"); !hold_id.empty())
+      action.ledger.push_back(make_release(saga, "release", hold_id));
+    if (const auto& fee_hold = saga.result("hold", "fee_hold_id"); !fee_hold.empty())
+      action.ledger.push_back(make_release(saga, "release_fee", fee_hold));
+    return action;
+  };
+  return hold;
+}
+
 provider_op make_call(provider_kind kind, std::string provider, std::string operation, std::string key,
                       provider_fields fields) {
   return provider_op{kind, std::move(provider), provider_call{std::move(operation), std::move(key), std::move(fields)}};

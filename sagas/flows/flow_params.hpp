@@ -1,6 +1,7 @@
 // What both flows need to check and normalize their params, and to build their operations.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -38,6 +39,12 @@ ledger_op make_hold(const saga_data& saga, std::string_view key_suffix, std::str
 ledger_op make_release(const saga_data& saga, std::string_view key_suffix, std::string hold_id);
 ledger_op make_post(const saga_data& saga, std::string_view key_suffix, std::string hold_id, std::string to_account,
                     std::string to_bucket, minor_units amount);
+// The "hold" step both flows start their spending with: net and fee held in one bucket of the
+// user's (the fee only when above zero); undone by releasing the holds that were placed.
+using bucket_of_saga = std::function<std::string(const saga_data&)>;
+using amount_of_saga = std::function<minor_units(const saga_data&, std::string_view param)>;
+step_definition hold_funds_step(bucket_of_saga bucket, amount_of_saga amount);
+
 provider_op make_call(provider_kind kind, std::string provider, std::string operation, std::string key,
                       provider_fields fields);
 

@@ -86,22 +86,7 @@ saga_definition make_invest_to_defi(flow_context_ptr context) {
   flow.provider_params = {{"chain_provider", provider_kind::chain}, {"defi_provider", provider_kind::defi}};
   flow.validate = [context](const saga_params& params) { return validate(*context, params); };
 
-  step_definition hold{"hold"};
-  hold.action = [units](const saga_data& saga) -> step_plan {
-    step_action action;
-    action.ledger.push_back(make_hold(saga, "hold", "hold_id", investing(saga), units(saga, "net")));
-    if (auto fee = units(saga, "fee"); fee > 0)
-      action.ledger.push_back(make_hold(saga, "hold_fee", "fee_hold_id", investing(saga), fee));
-    return action;
-  };
-  hold.compensation = [](const saga_data& saga) -> step_plan {
-    step_action action;  // a hold that failed in part: only the holds that were placed
-    if (const auto& hold_id = saga.result("hold", "hold_id"); !hold_id.empty())
-      action.ledger.push_back(make_release(saga, "release", hold_id));
-    if (const auto& fee_hold = saga.result("hold", "fee_hold_id"); !fee_hold.empty())
-      action.ledger.push_back(make_release(saga, "release_fee", fee_hold));
-    return action;
-  };
+  auto hold = hold_funds_step(investing, units);
 
   step_definition withdraw{"withdraw"};
   withdraw.action = [](const saga_data& saga) -> step_plan {
