@@ -17,6 +17,7 @@
 #include "actors/providers/provider_service.hpp"
 #include "bench/latency_stats.hpp"
 #include "bench/proc_stats.hpp"
+#include "bench/thread_cpu.hpp"
 #include "persistence/ledger_check.hpp"
 #include "persistence/postgresql/postgresql_journal.hpp"
 #include "persistence/sqlite/sqlite_journal.hpp"
@@ -158,6 +159,7 @@ int run_saga_bench(const saga_bench_options& options, const asset_registry& asse
     std::cerr << "bench sagas: " << options.sagas << " " << options.type << " sagas, " << options.concurrency
               << " in flight, over " << options.accounts << " users\n";
     auto cpu_before = process_cpu_seconds(getpid());
+    auto threads_before = sample_thread_cpu();
     auto begun = steady::now();
     for (size_t slot = 0; slot < std::min(options.concurrency, options.sagas); ++slot)
       start_next();
@@ -168,6 +170,7 @@ int run_saga_bench(const saga_bench_options& options, const asset_registry& asse
     }
     auto elapsed = std::chrono::duration<double>(steady::now() - begun).count();
     auto cpu_seconds = process_cpu_seconds(getpid()) - cpu_before;
+    auto thread_seconds = thread_cpu_between(threads_before, sample_thread_cpu());
     auto ended = figures.ended.load();
     auto completed = figures.completed.load();
     std::vector<float> durations;
@@ -193,6 +196,11 @@ int run_saga_bench(const saga_bench_options& options, const asset_registry& asse
               {"commit_p50_ms", metrics->commit_ms.quantile(0.5)},
               {"batches_written", metrics->batches_written.load()},
               {"entries_written", metrics->entries_written.load()}};
+    // Where a saga's CPU goes: the scheduler threads (coordinators, accounts, supervisors),
+    // the journal writer (SQLite or PostgreSQL commits), the index merger.
+    for (const auto& [name, seconds] : thread_seconds)
+      if (completed > 0)
+        result["cpu_us_per_saga_by_thread"][name] = seconds * 1e6 / static_cast<double>(completed);
     if (ended < options.sagas || completed < options.sagas) {
       healthy = false;
       std::cerr << "not every saga completed (" << completed << " of " << options.sagas << ")"

@@ -45,8 +45,10 @@ struct append_batch {
   std::vector<inflight_leg> opened_legs;        // outgoing legs whose incoming leg is pending
   std::vector<std::string> closed_transfer_ids;  // their incoming legs, now in this batch
   // The saga log: each saga's newest record replaces its older ones (by version; a record
-  // with a version not above the stored one changes nothing). One saga may appear several
-  // times in a batch; the highest version wins.
+  // with a version not above the stored one changes nothing) in its state, version, update
+  // time and document; type, account, key, request hash and start are those of its first
+  // record (a saga's id derives from its key, so they never change). One saga may appear
+  // several times in a batch; the highest version wins.
   std::vector<saga_record> saga_records;
   bool empty() const {
     return entries.empty() && idempotency_records.empty() && snapshots.empty() && opened_legs.empty()

@@ -38,15 +38,15 @@ constexpr const char* insert_legs_sql =
   " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],"
   " $8::numeric[], $9::text[], $10::text[], $11::bigint[])";
 constexpr const char* delete_legs_sql = "DELETE FROM inflight_legs WHERE transfer_id = ANY($1::text[])";
-// A saga's row is replaced only by a higher version. One statement may not touch a row twice,
-// so the batch's records are deduplicated first (newest_saga_records).
+// A saga's row is replaced only by a higher version, and only in what changes (its type,
+// account, key, request hash and start are fixed by its first record). One statement may not
+// touch a row twice, so the batch's records are deduplicated first (newest_saga_records).
 const std::string upsert_sagas_sql =
   std::string("INSERT INTO sagas AS s (") + saga_columns
   + ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],"
     " $8::bigint[], $9::bigint[], $10::text[])"
-    " ON CONFLICT (id) DO UPDATE SET type = excluded.type, state = excluded.state, account = excluded.account,"
-    " idempotency_key = excluded.idempotency_key, request_hash = excluded.request_hash, version = excluded.version,"
-    " created_us = excluded.created_us, updated_us = excluded.updated_us, document = excluded.document"
+    " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version,"
+    " updated_us = excluded.updated_us, document = excluded.document"
     " WHERE excluded.version > s.version";
 constexpr const char* check_fence_sql = "SELECT ledgerflow_check_fence($1, $2)";
 
