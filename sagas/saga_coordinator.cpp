@@ -147,6 +147,7 @@ void finish(coordinator* self, const std::string& terminal) {
 void go_backward(coordinator* self, saga_error error) {
   auto& st = self->state;
   st.saga.backward = true;
+  st.saga.cause = error;
   st.saga.error = std::move(error);
   st.saga.waiting_for.clear();
   set_state(self, "compensating");
@@ -620,6 +621,7 @@ void steer(coordinator* self, saga_action action, saga_reply reply) {
           record.compensation->started_us = now;
           record.compensation->error.reset();
         }
+        saga.error = saga.cause;  // the compensation's failure is being dealt with
         set_state(self, "compensating");
       } else {
         record.started_us = now;  // a fresh deadline

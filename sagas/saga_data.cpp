@@ -212,6 +212,8 @@ std::string to_document(const saga_data& saga) {
   out += ']';
   doc.key("error");
   doc.error(saga.error);
+  doc.key("cause");
+  doc.error(saga.cause);
   doc.number("version", saga.version);
   doc.number("created_us", saga.created_us);
   doc.number("updated_us", saga.updated_us);
@@ -240,6 +242,7 @@ outcome<saga_data> from_document(const std::string& document) {
   saga.backward = parsed.value("direction", "forward") == "backward";
   saga.waiting_for = parsed.value("waiting_for", "");
   saga.error = error_from(parsed.value("error", json()));
+  saga.cause = error_from(parsed.value("cause", json()));
   saga.version = parsed.value("version", uint64_t{0});
   saga.created_us = parsed.value("created_us", int64_t{0});
   saga.updated_us = parsed.value("updated_us", int64_t{0});

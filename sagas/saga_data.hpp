@@ -59,6 +59,7 @@ struct saga_data {
   bool backward = false;  // compensating
   std::string waiting_for;
   std::optional<saga_error> error;
+  std::optional<saga_error> cause;  // why it compensates; the error again once a retry heals it
   uint64_t version = 0;
   int64_t created_us = 0;
   int64_t updated_us = 0;

@@ -206,6 +206,8 @@ def check_failed_compensation(sagas, pay, exchange):
     expect(retried.returncode == 0 and f'"id":"{saga_id}"' in retried.stdout.replace(" ", ""),
            f"ledgerflow saga retry: {retried.returncode} {retried.stdout} {retried.stderr}")
     saga = sagas.wait_for(saga_id, "compensated")
+    expect(saga["error"] == saga["cause"] and saga["cause"]["code"] == "http_400",
+           f"healed: the error is again why it compensated (the refused buy): {saga['error']} {saga['cause']}")
     expect(compensation_status(saga, "collect") == "succeeded", f"the refund retried: {step(saga, 'collect')}")
     expect(effects(pay, saga_id) == {"collect": 1, "refund": 1}, f"refunded exactly once: {effects(pay, saga_id)}")
     expect(effects(exchange, saga_id) == {}, f"the exchange did nothing: {effects(exchange, saga_id)}")
