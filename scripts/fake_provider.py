@@ -78,7 +78,8 @@ def parse_amount(fields, name):
 
 def text(value, decimals):
     """The decimal string of `value` with `decimals` places, rounded down (never pay out more)."""
-    return str(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN))
+    # "f": never the exponent form str() gives small amounts ("2.0E-7"), which no ledger parses
+    return format(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN), "f")
 
 
 class Provider:
