@@ -10,6 +10,7 @@
 
 #include "actors/message_types.hpp"
 #include "actors/providers/provider_messages.hpp"
+#include "protocols/seeded_random.hpp"
 
 namespace ledgerflow {
 
@@ -42,6 +43,7 @@ struct coordinator_state {
   uint64_t timer_epoch = 0;  // a timer with another epoch is stale
   bool waiting_on_provider = false;
   uint32_t failures_in_row = 0;
+  uint64_t jitter_state = 0;  // seeded from the saga's id: the same saga backs off the same way
   uint64_t durable_version = 0;
   std::vector<std::pair<uint64_t, std::function<void()>>> after_durable;
 
@@ -107,11 +109,15 @@ void arm_timer(coordinator* self, uint32_t delay_ms) {
   self->delayed_send(self, std::chrono::milliseconds(delay_ms), saga_timer_atom::value, epoch);
 }
 
-uint32_t backoff_ms(const saga_settings& settings, uint32_t failures) {
+// Exponential from retry_backoff_ms up to retry_backoff_max_ms, with jitter: a uniform draw in
+// [half, all] of it, so sagas that failed together (one outage) do not retry in lockstep.
+uint32_t backoff_ms(const saga_settings& settings, uint32_t failures, uint64_t& jitter_state) {
   uint64_t delay = settings.retry_backoff_ms;
   for (uint32_t i = 1; i < failures && delay < settings.retry_backoff_max_ms; ++i)
     delay *= 2;
-  return static_cast<uint32_t>(std::min<uint64_t>(delay, settings.retry_backoff_max_ms));
+  delay = std::min<uint64_t>(delay, settings.retry_backoff_max_ms);
+  auto jittered = static_cast<double>(delay) * (0.5 + 0.5 * next_seeded_unit(jitter_state));
+  return std::max<uint32_t>(1, static_cast<uint32_t>(jittered));
 }
 
 int64_t step_deadline_us(coordinator* self, const step_definition& definition, const step_record& record) {
@@ -473,7 +479,7 @@ void attempt_failed(coordinator* self, saga_error error, bool blocked) {
     return arm_timer(self, settings.waiting_poll_ms);
   }
   st.failures_in_row += 1;
-  arm_timer(self, backoff_ms(settings, st.failures_in_row));
+  arm_timer(self, backoff_ms(settings, st.failures_in_row, st.jitter_state));
 }
 
 void on_provider_reply(coordinator* self, uint64_t id, provider_reply& reply) {
@@ -644,6 +650,7 @@ caf::behavior saga_coordinator(coordinator* self, caf::actor engine, saga_runtim
   st.saga = std::move(saga);
   st.started = std::move(started);
   st.durable_version = st.saga.version;  // a recovered saga's record is on disk already
+  st.jitter_state = std::hash<std::string>{}(st.saga.id);
   if (st.saga.version == 0)
     st.runtime->metrics->moved(st.saga.type, "", st.saga.state);
   // A recovered step that was running is simply run again: every operation is keyed. Its
