@@ -61,7 +61,7 @@ saga_definition make_deposit_to_invest(flow_context_ptr context) {
   flow.provider_params = {{"payment_provider", provider_kind::payments}, {"exchange", provider_kind::exchange}};
   flow.validate = [context](const saga_params& params) { return validate(*context, params); };
 
-  step_definition collect{"collect"};
+  auto collect = named_step("collect");
   collect.action = [](const saga_data& saga) -> step_plan {
     step_action action;
     action.provider = make_call(provider_kind::payments, saga.param("payment_provider"), "collect",
@@ -79,7 +79,7 @@ saga_definition make_deposit_to_invest(flow_context_ptr context) {
     return action;
   };
 
-  step_definition credit{"credit"};
+  auto credit = named_step("credit");
   credit.action = [context, fiat](const saga_data& saga) -> step_plan {
     step_action action;
     action.ledger.push_back(make_transfer(saga, "credit", context->settings.payments_account, banking(saga),
@@ -95,7 +95,7 @@ saga_definition make_deposit_to_invest(flow_context_ptr context) {
 
   auto hold = hold_funds_step(banking, fiat);
 
-  step_definition quote{"quote"};
+  auto quote = named_step("quote");
   quote.read_only = true;
   quote.action = [](const saga_data& saga) -> step_plan {
     step_action action;
@@ -105,7 +105,7 @@ saga_definition make_deposit_to_invest(flow_context_ptr context) {
     return action;
   };
 
-  step_definition buy{"buy"};
+  auto buy = named_step("buy");
   buy.action = [](const saga_data& saga) -> step_plan {
     step_action action;
     action.provider = make_call(provider_kind::exchange, saga.param("exchange"), "buy", operation_key(saga, "buy"),
@@ -121,7 +121,7 @@ saga_definition make_deposit_to_invest(flow_context_ptr context) {
     return action;
   };
 
-  step_definition settle{"settle"};
+  auto settle = named_step("settle");
   settle.action = [context, fiat, decimals](const saga_data& saga) -> step_plan {
     auto bought = parse_amount(saga.result("buy", "asset_amount"), decimals(saga.param("asset")));
     if (!bought)

@@ -110,9 +110,14 @@ ledger_op make_post(const saga_data& saga, std::string_view key_suffix, std::str
   return op;
 }
 
+step_definition named_step(std::string name) {
+  step_definition step;
+  step.name = std::move(name);
+  return step;
+}
+
 step_definition hold_funds_step(bucket_of_saga bucket, amount_of_saga amount) {
-  step_definition hold;
-  hold.name = "hold";
+  auto hold = named_step("hold");
   hold.action = [bucket, amount](const saga_data& saga) -> step_plan {
     step_action action;
     action.ledger.push_back(make_hold(saga, "hold", "hold_id", bucket(saga), amount(saga, "net")));

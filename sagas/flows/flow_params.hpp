@@ -39,6 +39,9 @@ ledger_op make_hold(const saga_data& saga, std::string_view key_suffix, std::str
 ledger_op make_release(const saga_data& saga, std::string_view key_suffix, std::string hold_id);
 ledger_op make_post(const saga_data& saga, std::string_view key_suffix, std::string hold_id, std::string to_account,
                     std::string to_bucket, minor_units amount);
+// A step with its name and nothing else yet.
+step_definition named_step(std::string name);
+
 // The "hold" step both flows start their spending with: net and fee held in one bucket of the
 // user's (the fee only when above zero); undone by releasing the holds that were placed.
 using bucket_of_saga = std::function<std::string(const saga_data&)>;

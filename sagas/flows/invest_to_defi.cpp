@@ -88,7 +88,7 @@ saga_definition make_invest_to_defi(flow_context_ptr context) {
 
   auto hold = hold_funds_step(investing, units);
 
-  step_definition withdraw{"withdraw"};
+  auto withdraw = named_step("withdraw");
   withdraw.action = [](const saga_data& saga) -> step_plan {
     step_action action;
     action.provider = make_call(provider_kind::chain, saga.param("chain_provider"), "withdraw",
@@ -106,7 +106,7 @@ saga_definition make_invest_to_defi(flow_context_ptr context) {
     return action;
   };
 
-  step_definition confirm{"confirm"};
+  auto confirm = named_step("confirm");
   confirm.read_only = true;
   confirm.confirmation_wait = true;
   confirm.action = [](const saga_data& saga) -> step_plan {
@@ -125,7 +125,7 @@ saga_definition make_invest_to_defi(flow_context_ptr context) {
     return count && wanted && *count >= *wanted;
   };
 
-  step_definition supply{"supply"};
+  auto supply = named_step("supply");
   supply.action = [](const saga_data& saga) -> step_plan {
     step_action action;
     action.provider = make_call(provider_kind::defi, saga.param("defi_provider"), "supply",
@@ -143,7 +143,7 @@ saga_definition make_invest_to_defi(flow_context_ptr context) {
     return action;
   };
 
-  step_definition settle{"settle"};
+  auto settle = named_step("settle");
   settle.action = [context, units](const saga_data& saga) -> step_plan {
     step_action action;
     action.ledger.push_back(
